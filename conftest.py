@@ -1,0 +1,166 @@
+"""The shared tenancy cast every view and endpoint is probed with (STYLE.md §20).
+
+- federation officer: admin of the federation
+- association officer: admin of association A (hotels)
+- enterprise admin: admin of enterprise A1, an active member of A
+- enterprise viewer: viewer of A1
+- other admin: admin of enterprise B1, an active member of association B (beauty) only
+- anonymous
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role, RoleGrant, User
+from orgs.models import (
+    Division,
+    Membership,
+    MembershipStatus,
+    Organization,
+    OrganizationKind,
+    Sector,
+    Site,
+)
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - the test users' password
+
+
+@dataclass
+class Cast:
+    federation: Organization
+    association: Organization
+    other_association: Organization
+    enterprise: Organization
+    other_enterprise: Organization
+    site: Site
+    other_site: Site
+    federation_officer: User
+    association_officer: User
+    enterprise_admin: User
+    enterprise_viewer: User
+    other_admin: User
+
+    def client(self, user: User | None) -> Client:
+        """A client signed in as `user` (anonymous for None)."""
+        client = Client()
+        if user is not None:
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    @property
+    def members(self) -> dict[str, User | None]:
+        return {
+            "federation": self.federation_officer,
+            "association": self.association_officer,
+            "enterprise_admin": self.enterprise_admin,
+            "enterprise_viewer": self.enterprise_viewer,
+            "other_enterprise": self.other_admin,
+            "anonymous": None,
+        }
+
+
+def make_user(mobile: str, name: str) -> User:
+    return User.objects.create_user(mobile, PASSWORD, name=name)
+
+
+def make_enterprise(name: str, uscc: str, sector: Sector) -> Organization:
+    return Organization.objects.create(
+        kind=OrganizationKind.ENTERPRISE,
+        name=name,
+        uscc=uscc,
+        sector=sector,
+        district=Division.objects.get(code="440303"),
+        street=Division.objects.get(code="440303001"),
+        contact_name="联系人",
+        contact_mobile="13900000000",
+    )
+
+
+def make_site(enterprise: Organization, name: str) -> Site:
+    return Site.objects.create(
+        enterprise=enterprise,
+        name=name,
+        address="深圳市罗湖区桂园街道1号",
+        district=Division.objects.get(code="440303"),
+        street=Division.objects.get(code="440303001"),
+        floor_area_m2=Decimal("120.0"),
+        kind=Site.Kind.STORE,
+        service_mode=Site.ServiceMode.OPEN,
+    )
+
+
+def ensure_reference_data() -> None:
+    """Sectors and divisions come with the migrations, but a transactional test (the
+    browser tests) flushes every table when it ends; put them back for the next one."""
+    if not Sector.objects.exists():
+        from orgs.reference import load_reference_data
+
+        load_reference_data(Sector, Division)
+
+
+@pytest.fixture
+def reference_data(db: None) -> None:
+    ensure_reference_data()
+
+
+@pytest.fixture
+def cast(db: None, _test_settings: None) -> Cast:
+    ensure_reference_data()
+    hotel = Sector.objects.get(code="hotel")
+    beauty = Sector.objects.get(code="beauty")
+    federation = Organization.objects.create(
+        kind=OrganizationKind.FEDERATION, name="中共深圳市生活服务类行业协会联合委员会"
+    )
+    association = Organization.objects.create(
+        kind=OrganizationKind.ASSOCIATION, name="深圳市酒店业商会", parent=federation, sector=hotel
+    )
+    other_association = Organization.objects.create(
+        kind=OrganizationKind.ASSOCIATION,
+        name="深圳市美容行业协会",
+        parent=federation,
+        sector=beauty,
+    )
+    enterprise = make_enterprise("深圳市同舟酒店有限公司", "91440300568520498A", hotel)
+    other_enterprise = make_enterprise("深圳市丽人美容有限公司", "9144030071526726XG", beauty)
+    Membership.objects.create(
+        enterprise=enterprise, association=association, status=MembershipStatus.ACTIVE
+    )
+    Membership.objects.create(
+        enterprise=other_enterprise, association=other_association, status=MembershipStatus.ACTIVE
+    )
+    users = {
+        "federation_officer": (make_user("13800000001", "联委会干事"), federation, Role.ADMIN),
+        "association_officer": (make_user("13800000002", "商会秘书"), association, Role.ADMIN),
+        "enterprise_admin": (make_user("13800000003", "防控负责人"), enterprise, Role.ADMIN),
+        "enterprise_viewer": (make_user("13800000004", "只读用户"), enterprise, Role.VIEWER),
+        "other_admin": (make_user("13800000005", "他企管理员"), other_enterprise, Role.ADMIN),
+    }
+    for user, org, role in users.values():
+        RoleGrant.objects.create(user=user, organization=org, role=role)
+    return Cast(
+        federation=federation,
+        association=association,
+        other_association=other_association,
+        enterprise=enterprise,
+        other_enterprise=other_enterprise,
+        site=make_site(enterprise, "罗湖店"),
+        other_site=make_site(other_enterprise, "福田店"),
+        **{key: value[0] for key, value in users.items()},
+    )
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any) -> None:
+    """Run background tasks inline, and hash test passwords quickly (PBKDF2 costs ~0.8 s
+    a password on this machine; the real hasher is exercised by the demo tests)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies hashes made elsewhere
+    ]

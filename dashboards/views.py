@@ -1,0 +1,62 @@
+"""Home pages per role with real counts, and the error pages."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.http import UserRequest
+from emergencies.selectors import emergency_current
+from lib.access import Audience, access
+from orgs import selectors as org_selectors
+from workforce import selectors as workforce_selectors
+
+
+@access(Audience.PUBLIC)
+def landing(request: HttpRequest) -> HttpResponse:
+    """Signed-in users go to their home; visitors see what tongzhou is."""
+    if request.user.is_authenticated:
+        return redirect("dashboards:home")
+    return render(
+        request,
+        "dashboards/landing.html",
+        {
+            "associations": org_selectors.association_list(),
+            "federation": org_selectors.federation_get(),
+        },
+    )
+
+
+@access(Audience.SIGNED_IN)
+def home(request: UserRequest) -> HttpResponse:
+    """The home page of the organisation the user is acting for."""
+    grant = request.grant
+    context: dict[str, object] = {"emergency": emergency_current()}
+    if grant is None:
+        return render(request, "dashboards/home_none.html", context)
+    org = grant.organization
+    if org.is_enterprise:
+        context.update(
+            counts=workforce_selectors.employee_counts(viewer=grant),
+            sites=org_selectors.site_list(viewer=grant, enterprise=org).count(),
+            memberships=org_selectors.membership_list(viewer=grant),
+        )
+        return render(request, "dashboards/home_enterprise.html", context)
+    context["counts"] = org_selectors.organization_counts(viewer=grant)
+    if org.is_association:
+        context["pending"] = org_selectors.membership_list(viewer=grant, status="applied")[:5]
+        return render(request, "dashboards/home_association.html", context)
+    context["associations"] = org_selectors.association_list()
+    return render(request, "dashboards/home_federation.html", context)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/403.html", status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "errors/500.html", status=500)
