@@ -19,6 +19,7 @@ urlpatterns = [
     path("switch/", views.switch, name="switch"),
     path("people/", views.people, name="people"),
     path("people/<int:pk>/", views.grant_change, name="grant_change"),
+    path("members/<int:pk>/invite/", views.member_invite, name="member_invite"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/accept/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("api-keys/", views.api_keys, name="api_keys"),

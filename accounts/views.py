@@ -22,8 +22,9 @@ from accounts.forms import (
 )
 from accounts.http import GrantRequest, UserRequest
 from accounts.middleware import SESSION_KEY
-from accounts.models import Invitation
+from accounts.models import Invitation, Role
 from lib.access import Audience, access
+from orgs.selectors import enterprise_get
 
 login = access(Audience.PUBLIC)(
     auth_views.LoginView.as_view(
@@ -130,6 +131,37 @@ def _add_errors(
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+@access(Audience.ASSOCIATION, write=True, admin=True)
+@require_POST
+def member_invite(request: GrantRequest, pk: int) -> HttpResponse:
+    """An association invites the first administrator of one of its member enterprises."""
+    enterprise = enterprise_get(viewer=request.grant, pk=pk)
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    else:
+        try:
+            invitation = services.invitation_create(
+                actor=request.user,
+                grant=request.grant,
+                organization=enterprise,
+                role=Role.ADMIN,
+                mobile=form.cleaned_data["mobile"],
+                name=form.cleaned_data["name"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            request.session["new_invitation_link"] = _invitation_link(request, invitation)
+            messages.success(
+                request,
+                _("Invitation created. Send the link below to %(name)s.")
+                % {"name": invitation.name},
+            )
+            return redirect("accounts:people")
+    return redirect("dashboards:home")
 
 
 @access(Audience.MEMBER, admin=True)

@@ -232,7 +232,10 @@ class MemberFilterForm(forms.Form):
     q = forms.CharField(label=_("Name or credit code"), max_length=100, required=False)
     status = forms.ChoiceField(required=False, choices=[("", ""), *((s, s) for s in STATUS_TABS)])
     sector = forms.ModelChoiceField(
-        label=_("Sector"), queryset=selectors.sector_list(), required=False
+        label=_("Sector"),
+        queryset=selectors.sector_list(),
+        required=False,
+        empty_label=_("All sectors"),
     )
 
     def values(self) -> dict[str, str]:
@@ -252,13 +255,22 @@ class EnterpriseFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Name or credit code"), max_length=100, required=False)
     sector = forms.ModelChoiceField(
-        label=_("Sector"), queryset=selectors.sector_list(), required=False
+        label=_("Sector"),
+        queryset=selectors.sector_list(),
+        required=False,
+        empty_label=_("All sectors"),
     )
     district = forms.ModelChoiceField(
-        label=_("District"), queryset=selectors.shenzhen_district_list(), required=False
+        label=_("District"),
+        queryset=selectors.shenzhen_district_list(),
+        required=False,
+        empty_label=_("All districts"),
     )
     association = forms.ModelChoiceField(
-        label=_("Association"), queryset=selectors.association_list(), required=False
+        label=_("Association"),
+        queryset=selectors.association_list(),
+        required=False,
+        empty_label=_("All associations"),
     )
 
     def values(self) -> dict[str, Any]:

@@ -235,7 +235,7 @@ class _Context:
 
     def column(self, name: str) -> str:
         """The header the file used for a field (the template's header if it has none)."""
-        return self.columns.get(name, HEADERS[name])
+        return self.columns.get(name) or HEADERS.get(name, "")
 
 
 def _load_context(enterprise: Organization, columns: dict[str, str]) -> _Context:
@@ -277,6 +277,8 @@ def _parse_row(values: dict[str, str], ctx: _Context) -> tuple[EmployeeInput, di
     if text("document_type"):
         found = _document_types().get(_key(text("document_type")))
         if found is None:
+            # Kept as typed, so that the number is not judged by some other type's rules.
+            document_type = text("document_type")
             problems["document_type"] = _("Unknown document type; use one of: {types}.").format(
                 types="、".join(DOCUMENT_TYPE_LABELS.values())
             )
@@ -414,7 +416,7 @@ def check_rows(sheet: Sheet, ctx: _Context) -> _Checked:
             for key, messages in exc.message_dict.items():
                 # A problem found while reading the cell (e.g. blank) says more than the
                 # validator's message about what was put in its place.
-                problems.setdefault(_ERROR_FIELDS.get(key, "name"), " ".join(messages))
+                problems.setdefault(_ERROR_FIELDS.get(key, ""), " ".join(messages))
         doc_hash, mobile_hash = _hashes(data, cleaned, ctx.today)
         if doc_hash is not None:
             seen_documents[doc_hash].append(number)

@@ -150,3 +150,21 @@ def test_it_sends_a_password_reset_email(cast: Cast, mailoutbox: list) -> None: 
     Client().post(reverse("accounts:password_reset"), {"email": "officer@example.org"})
     assert len(mailoutbox) == 1
     assert "/accounts/password-reset/" in mailoutbox[0].body
+
+
+def test_it_lets_an_association_admin_invite_a_members_first_admin_from_the_page(
+    cast: Cast,
+) -> None:
+    client = cast.client(cast.association_officer)
+    url = reverse("accounts:member_invite", args=[cast.enterprise.pk])
+    response = client.post(url, {"name": "新店长", "mobile": "13698765432", "role": "admin"})
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(mobile="13698765432")
+    assert invitation.organization == cast.enterprise
+    assert invitation.role == Role.ADMIN
+    # Not for an enterprise outside the association.
+    other = reverse("accounts:member_invite", args=[cast.other_enterprise.pk])
+    assert (
+        client.post(other, {"name": "外人", "mobile": "13698765433", "role": "admin"}).status_code
+        == 404
+    )

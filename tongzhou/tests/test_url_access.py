@@ -70,6 +70,7 @@ def object_for(name: str, cast: Cast) -> dict[str, Any] | None:
         "orgs:membership_detail": lambda: Membership.objects.get(enterprise=cast.enterprise).pk,
         "orgs:membership_decide": lambda: Membership.objects.get(enterprise=cast.enterprise).pk,
         "orgs:enterprise_detail": lambda: cast.enterprise.pk,
+        "accounts:member_invite": lambda: cast.enterprise.pk,
         "orgs:site_edit": lambda: cast.site.pk,
         "orgs:site_delete": lambda: cast.site.pk,
         "accounts:grant_change": lambda: (

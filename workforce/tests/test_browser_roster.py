@@ -15,8 +15,6 @@ import pytest
 
 from audit.models import AuditEvent
 from conftest import PASSWORD, Cast
-from orgs.models import Division, Sector
-from orgs.reference import load_reference_data
 from workforce import imports
 from workforce.models import Employee, ImportJob
 from workforce.tests.roster import add_employee, mobile, resident_id, row, xlsx
@@ -24,16 +22,6 @@ from workforce.tests.roster import add_employee, mobile, resident_id, row, xlsx
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(transactional_db: None) -> None:
-    """Reload sectors and divisions, which the flush after a transactional test removes.
-
-    serialized_rollback cannot do it here: once Playwright runs an event loop in this
-    thread, Django hands out a fresh connection object without the serialized copy.
-    """
-    load_reference_data(Sector, Division)
 
 
 @pytest.fixture(scope="module")

@@ -392,3 +392,33 @@ def test_it_refuses_a_second_upload_while_one_is_being_checked(cast: Cast) -> No
     assert response.status_code == 200
     assert "still being checked" in response.content.decode()
     assert ImportJob.objects.count() == 1
+
+
+def test_it_limits_uploads_per_hour(cast: Cast) -> None:
+    for _ in range(30):
+        ImportJob.objects.create(
+            enterprise=cast.enterprise,
+            created_by=cast.enterprise_admin,
+            filename="r.xlsx",
+            status=ImportJob.Status.DONE,
+        )
+    response = cast.client(cast.enterprise_admin).post(
+        reverse("workforce:import"), {"file": SimpleUploadedFile("r.xlsx", xlsx([row(1)]))}
+    )
+    assert "At most 30 roster uploads per hour" in response.content.decode()
+    assert ImportJob.objects.count() == 30
+
+
+def test_it_offers_a_template_with_the_document_types(cast: Cast) -> None:
+    import io
+
+    import python_calamine
+
+    response = cast.client(cast.enterprise_viewer).get(reverse("workforce:import_template"))
+    with python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(response.content)) as book:
+        assert book.sheet_names[:2] == ["花名册", "证件类型"]
+        headers, example = book.get_sheet_by_index(0).to_python()[:2]
+        types = [r[0] for r in book.get_sheet_by_index(1).to_python()[1:]]
+    assert headers == list(imports.HEADERS.values())
+    assert example[5] == cast.site.name
+    assert types == list(imports.DOCUMENT_TYPE_LABELS.values())
