@@ -10,8 +10,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,11 +160,60 @@ def cast(db: None, _test_settings: None) -> Cast:
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings: Any) -> None:
-    """Run background tasks inline, and hash test passwords quickly (PBKDF2 costs ~0.8 s
-    a password on this machine; the real hasher is exercised by the demo tests)."""
+def _test_settings(settings: Any) -> Iterator[None]:
+    """Run background tasks inline, hash test passwords quickly (PBKDF2 costs ~0.8 s a
+    password on this machine; the demo tests use the real hasher), and speak English:
+    tests compare messages with their English msgids. The Chinese default and the
+    catalogues are tested in tongzhou/tests/test_translations.py with explicit languages."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies hashes made elsewhere
     ]
+    with translation.override("en"):
+        yield
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser).
+
+    Skipped when Chromium is absent, unless TONGZHOU_REQUIRE_BROWSER=1 (CI), where a
+    missing browser fails the run.
+    """
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("TONGZHOU_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required here (TONGZHOU_REQUIRE_BROWSER=1) but absent.")
+        pytest.skip("Chromium is not installed.")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls that fixtures
+    # make meanwhile are still synchronous. Restored afterwards so no subprocess inherits it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
+            yield instance
+            instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

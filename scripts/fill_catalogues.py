@@ -17,7 +17,7 @@ import opencc
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale"
 SOURCE = LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"
-STRING = re.compile(r'^(msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*(".*")\s*$')
+STRING = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*(".*")\s*$')
 
 
 def _entries(text: str) -> list[list[str]]:
@@ -32,6 +32,20 @@ def _convert_block(lines: list[str], convert: opencc.OpenCC) -> list[str]:
             in_msgstr = match.group(1).startswith("msgstr")
         if match and in_msgstr:
             line = line.replace(match.group(2), convert.convert(match.group(2)))
+        out.append(line)
+    return out
+
+
+def _without_fuzzy(comments: list[str]) -> list[str]:
+    """Drop the fuzzy flag (msgstr = msgid is exact) but keep the format flags msgfmt checks."""
+    out = []
+    for line in comments:
+        if line.startswith("#,"):
+            flags = [flag.strip() for flag in line[2:].split(",")]
+            flags = [flag for flag in flags if flag and flag != "fuzzy"]
+            if not flags:
+                continue
+            line = "#, " + ", ".join(flags)
         out.append(line)
     return out
 
@@ -51,8 +65,10 @@ def _english_block(lines: list[str]) -> list[str]:
             parts[current].append(match.group(2))
     if "msgid" not in parts or parts["msgid"] == ['""']:
         return lines  # the header
-    comments = [line for line in lines if line.startswith("#") and not line.startswith("#,")]
-    out = [*comments, f"msgid {parts['msgid'][0]}", *parts["msgid"][1:]]
+    out = _without_fuzzy([line for line in lines if line.startswith("#")])
+    if "msgctxt" in parts:
+        out += [f"msgctxt {parts['msgctxt'][0]}", *parts["msgctxt"][1:]]
+    out += [f"msgid {parts['msgid'][0]}", *parts["msgid"][1:]]
     if "msgid_plural" in parts:
         out += [f"msgid_plural {parts['msgid_plural'][0]}", *parts["msgid_plural"][1:]]
         out += [f"msgstr[0] {parts['msgid'][0]}", *parts["msgid"][1:]]

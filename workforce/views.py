@@ -290,9 +290,7 @@ def roster_export(request: GrantRequest) -> HttpResponse:
             {k: form.cleaned_data.get(k) or "" for k in _FILTER_KEYS}, sites=_sites(request)
         )
         filters = filter_form.filters()
-        employees = selectors.employee_list(viewer=request.grant, **filters).select_related(
-            "home_county"
-        )
+        employees = selectors.employee_list(viewer=request.grant, **filters)
         try:
             export = exports.roster_export(
                 actor=request.user,

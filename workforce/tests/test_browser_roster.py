@@ -5,9 +5,6 @@ Skipped when /usr/bin/chromium is absent, unless TONGZHOU_REQUIRE_BROWSER=1 (CI)
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,34 +16,7 @@ from workforce import imports
 from workforce.models import Employee, ImportJob
 from workforce.tests.roster import add_employee, mobile, resident_id, row, xlsx
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("TONGZHOU_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required here (TONGZHOU_REQUIRE_BROWSER=1) but absent.")
-        pytest.skip("Chromium is not installed.")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield instance
-        instance.close()
 
 
 def signed_in_page(browser: Any, base: str, user_mobile: str) -> Any:
