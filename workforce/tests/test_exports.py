@@ -97,3 +97,27 @@ def test_it_exports_full_numbers_with_a_purpose_and_audits_it(cast: Cast) -> Non
     assert event.personal_data
     assert event.changes["purpose"] == "报送街道防控办"
     assert event.changes["masked"] is False
+
+
+def test_it_exports_a_full_roster_that_imports_again(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    from workforce.models import Employee, ImportJob
+    from workforce.tests.test_imports import upload  # the same upload path as the import tests
+
+    bulk_employees(cast.enterprise, 5)
+    exported = cast.client(cast.enterprise_admin).post(
+        reverse("workforce:export"), {"unmasked": "on", "purpose": "迁移到新系统"}
+    )
+    assert exported.status_code == 200
+    # The watermark row above the headers is skipped; the numbers come back whole.
+    _response, job = upload(
+        cast.client(cast.other_admin),
+        exported.content,
+        "roster.xlsx",
+        django_capture_on_commit_callbacks,
+    )
+    assert job is not None
+    assert job.enterprise == cast.other_enterprise
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert Employee.objects.filter(enterprise=cast.other_enterprise).count() == 5
