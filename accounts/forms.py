@@ -38,7 +38,7 @@ class MobileAuthenticationForm(AuthenticationForm):
 
 
 class InvitationForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Full name"), max_length=100)
     mobile = forms.CharField(
         label=_("Mobile number"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )

@@ -18,7 +18,7 @@ class Emergency(models.Model):
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", _("Ongoing")
         CLOSED = "closed", _("Closed")
 
     name = models.CharField(_("name"), max_length=120)

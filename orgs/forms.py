@@ -41,9 +41,13 @@ class DistrictStreetForm(forms.Form):
     """A district select whose street select follows it (htmx), and stays valid without JS."""
 
     district = forms.ModelChoiceField(
-        label=_("District"), queryset=selectors.shenzhen_district_list()
+        label=_("District"),
+        queryset=selectors.shenzhen_district_list(),
+        empty_label=_("Choose a district"),
     )
-    street = forms.ModelChoiceField(label=_("Street"), queryset=selectors.street_list())
+    street = forms.ModelChoiceField(
+        label=_("Street"), queryset=selectors.street_list(), empty_label=_("Choose a street")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,7 +119,9 @@ class EnterpriseForm(DistrictStreetForm):
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
     )
     legal_representative = forms.CharField(label=_("Legal representative"), max_length=50)
-    sector = forms.ModelChoiceField(label=_("Sector"), queryset=selectors.sector_list())
+    sector = forms.ModelChoiceField(
+        label=_("Sector"), queryset=selectors.sector_list(), empty_label=_("Choose a sector")
+    )
     address = forms.CharField(label=_("Address"), max_length=200)
     contact_name = forms.CharField(label=_("Contact person"), max_length=50)
     contact_mobile = forms.CharField(
@@ -200,7 +206,9 @@ class ApplyForm(forms.Form):
     """An enterprise applies to one more association."""
 
     association = forms.ModelChoiceField(
-        label=_("Association"), queryset=selectors.association_list()
+        label=_("Association"),
+        queryset=selectors.association_list(),
+        empty_label=_("Choose an association"),
     )
 
     def __init__(self, *args: Any, exclude: list[int] | None = None, **kwargs: Any) -> None:

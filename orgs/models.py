@@ -247,7 +247,7 @@ class Site(models.Model):
         OPEN = "open", _("Open")
         APPOINTMENT = "appointment", _("By appointment")
         ONLINE = "online", _("Online only")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Closed for now")
 
     enterprise = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sites")
     name = models.CharField(_("name"), max_length=100)

@@ -67,7 +67,7 @@ class EmployeeFilterForm(forms.Form):
 class EmployeeForm(forms.Form):
     """Add or edit one employee; the service does the real validation."""
 
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Full name"), max_length=50)
     mobile = forms.CharField(
         label=_("Mobile number"),
         max_length=_IDENTIFIER_MAX,

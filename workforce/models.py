@@ -19,7 +19,7 @@ class DocumentType(models.TextChoices):
 class EmploymentStatus(models.TextChoices):
     ACTIVE = "active", _("Employed")
     SUSPENDED = "suspended", _("Suspended (not working)")
-    LEFT = "left", _("Left")
+    LEFT = "left", _("Left the company")
 
 
 class Employee(models.Model):

@@ -12,7 +12,7 @@ _SELECTS = {"select", "selectmultiple", "nullbooleanselect"}
 
 
 @register.filter
-def styled(field: BoundField) -> SafeString:
+def styled(field: BoundField, size: str = "") -> SafeString:
     """Render a widget with Bootstrap's classes and an invalid state."""
     kind = field.widget_type
     css = "form-select" if kind in _SELECTS else "form-control"
@@ -21,4 +21,6 @@ def styled(field: BoundField) -> SafeString:
     if field.errors:
         css += " is-invalid"
     existing = field.field.widget.attrs.get("class", "")
+    if size:
+        css += " form-select-sm" if kind in _SELECTS else " form-control-sm"
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
