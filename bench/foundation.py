@@ -60,6 +60,15 @@ def page_figures(client: Client, url: str, repeat: int) -> tuple[float, float, i
     return statistics.median(times), p95, len(queries), response.status_code
 
 
+def _analyze() -> None:
+    """Refresh planner statistics after the bulk load, as autovacuum would within a minute
+    on a live server; without them PostgreSQL plans for an empty table (a 60 ms sort
+    instead of a 0.2 ms index scan on the roster page)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
@@ -213,6 +222,7 @@ def run(args: argparse.Namespace) -> None:
     )
     print(f"export .xlsx unmasked (decrypts every number), {export.rows} rows: {t_full:.2f} s")
 
+    _analyze()
     client = Client()
     client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
     for label, url in [
@@ -250,6 +260,7 @@ def run(args: argparse.Namespace) -> None:
         ],
         batch_size=1000,
     )
+    _analyze()
     client.force_login(officer, backend="django.contrib.auth.backends.ModelBackend")
     for label, url in [
         ("member list, all, page 1", "/orgs/members/?status=all"),

@@ -105,7 +105,7 @@ class Employee(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["enterprise", "name"]),
+            models.Index(fields=["enterprise", "name", "id"]),  # the roster order, no sort
             models.Index(fields=["enterprise", "status"]),
         ]
         verbose_name = _("employee")
