@@ -9,6 +9,8 @@ Every list, detail page, export and API call reaches organisations through here.
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -174,10 +176,21 @@ def shenzhen_district_list() -> QuerySet[Division]:
     ).order_by("code")
 
 
+# Division codes: GB/T 2260 digits, 9-digit street codes, or our own like SZ-DP. Anything
+# else (a forged or garbled parameter, a NUL byte PostgreSQL would refuse) matches nothing.
+_DIVISION_CODE = re.compile(r"[0-9A-Z-]{2,12}")
+
+
+def _is_division_code(value: str) -> bool:
+    return bool(_DIVISION_CODE.fullmatch(value))
+
+
 def street_list(*, district: str | None = None) -> QuerySet[Division]:
     """Shenzhen streets, optionally of one district or functional area."""
     qs = Division.objects.filter(level=Division.Level.STREET)
     if district:
+        if not _is_division_code(district):
+            return qs.none()
         qs = qs.filter(Q(parent_id=district) | Q(managed_by_id=district))
     return qs.order_by("code")
 
@@ -185,7 +198,9 @@ def street_list(*, district: str | None = None) -> QuerySet[Division]:
 def division_children(*, parent: str | None, level: str) -> QuerySet[Division]:
     """Divisions of one level under a parent (provinces when parent is None)."""
     qs = Division.objects.filter(level=level)
-    return qs.filter(parent_id=parent) if parent else qs
+    if not parent:
+        return qs
+    return qs.filter(parent_id=parent) if _is_division_code(parent) else qs.none()
 
 
 def organization_counts(*, viewer: RoleGrant) -> dict[str, int]:

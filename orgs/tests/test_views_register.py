@@ -192,3 +192,14 @@ def test_it_serves_the_streets_of_a_district_as_options(cast: Cast) -> None:
 def test_it_serves_only_the_blank_option_for_an_unknown_district(cast: Cast) -> None:
     html = Client().get(reverse("orgs:streets"), {"district": "x" * 5000}).content.decode()
     assert html.count("<option") == 1
+
+
+def test_it_answers_garbled_district_parameters_without_an_error(cast: Cast) -> None:
+    client = Client()
+    for value in ["\x00", "440303\x00", "' OR 1=1 --", "x" * 500]:
+        expected = 400 if "\x00" in value else 200  # NUL is refused before any view
+        streets = client.get(reverse("orgs:streets"), {"district": value})
+        assert streets.status_code == expected
+        assert '<option value="440303001"' not in streets.content.decode()
+        page = client.post(URL, {"district": value, "street": "440303001"})
+        assert page.status_code == expected

@@ -95,3 +95,41 @@ def test_it_never_answers_500_to_hostile_form_input(cast: Cast) -> None:
             failures.append(f"{name} 10 MB: {huge.status_code}")
     assert forms_probed >= 10
     assert failures == []
+
+
+QUERY_PARAMETERS = [
+    "q",
+    "search",
+    "action",
+    "status",
+    "sector",
+    "district",
+    "association",
+    "site",
+    "critical",
+    "page",
+    "personal",
+    "home_province",
+    "home_city",
+]
+
+
+@pytest.mark.django_db
+def test_it_never_answers_500_to_hostile_query_strings(cast: Cast) -> None:
+    failures: list[str] = []
+    pages = 0
+    for name, pattern in ALL_PATTERNS:
+        rule = rule_of(pattern)
+        if rule is None or pattern.pattern.converters or any(word in name for word in SKIP):
+            continue
+        client = cast.client(_user_for(rule.audience, cast))
+        url = reverse(name)
+        pages += 1
+        for payload in ["\x00", "' OR 1=1 --", "<script>alert(1)</script>", "9" * 30, "-1"]:
+            response = client.get(url, dict.fromkeys(QUERY_PARAMETERS, payload))
+            if response.status_code >= 500:
+                failures.append(f"{name} {payload!r}: {response.status_code}")
+            if b"<script>alert(1)</script>" in response.content:
+                failures.append(f"{name} reflects the script tag")
+    assert pages >= 15
+    assert failures == []

@@ -221,8 +221,24 @@ def test_it_refuses_junk_in_every_field_without_a_server_error(cast: Cast) -> No
             "status",
             "version",
         ],
-        "\x00<>'\"" + "９" * 70,
+        "<>'\"" + "９" * 70,
     )
-    response = cast.client(cast.enterprise_admin).post(reverse("workforce:employee_create"), junk)
+    client = cast.client(cast.enterprise_admin)
+    response = client.post(reverse("workforce:employee_create"), junk)
     assert response.status_code == 200
+    # NUL is refused with a 400 before the view (lib.nul), never a server error.
+    with_nul = {key: "\x00" + value for key, value in junk.items()}
+    assert client.post(reverse("workforce:employee_create"), with_nul).status_code == 400
     assert not Employee.objects.exists()
+
+
+def test_it_answers_garbled_region_parameters_without_an_error(cast: Cast) -> None:
+    client = cast.client(cast.enterprise_admin)
+    for value in ["\x00", "440000\x00", "' OR 1=1 --"]:
+        expected = 400 if "\x00" in value else 200  # NUL is refused before any view
+        response = client.get(reverse("workforce:regions"), {"home_province": value})
+        assert response.status_code == expected
+        response = client.post(
+            reverse("workforce:employee_create"), {**FORM, "home_province": value, "_refresh": "1"}
+        )
+        assert response.status_code == expected
