@@ -159,6 +159,17 @@ def cast(db: None, _test_settings: None) -> Cast:
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _short_lived_connections() -> None:
+    """Close database connections at the end of each request in tests: with persistent
+    connections (CONN_MAX_AGE, right in production) the live server's request threads
+    keep theirs open and PostgreSQL cannot drop the test database afterwards."""
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.settings_dict["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> Iterator[None]:
     """Run background tasks inline, hash test passwords quickly (PBKDF2 costs ~0.8 s a
