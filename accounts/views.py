@@ -97,13 +97,7 @@ def people(request: GrantRequest) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            request.session["new_invitation_link"] = _invitation_link(request, invitation)
-            messages.success(
-                request,
-                _("Invitation created. Send the link below to %(name)s.")
-                % {"name": invitation.name},
-            )
-            return redirect("accounts:people")
+            return _show_invitation(request, invitation)
     return render(
         request,
         "accounts/people.html",
@@ -115,6 +109,16 @@ def people(request: GrantRequest) -> HttpResponse:
             "role_form": RoleForm(),
         },
     )
+
+
+def _show_invitation(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """Keep the new link for the people page, which shows it once."""
+    request.session["new_invitation_link"] = _invitation_link(request, invitation)
+    messages.success(
+        request,
+        _("Invitation created. Send the link below to %(name)s.") % {"name": invitation.name},
+    )
+    return redirect("accounts:people")
 
 
 def _invitation_link(request: HttpRequest, invitation: Invitation) -> str:
@@ -154,13 +158,7 @@ def member_invite(request: GrantRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            request.session["new_invitation_link"] = _invitation_link(request, invitation)
-            messages.success(
-                request,
-                _("Invitation created. Send the link below to %(name)s.")
-                % {"name": invitation.name},
-            )
-            return redirect("accounts:people")
+            return _show_invitation(request, invitation)
     return redirect("dashboards:home")
 
 
