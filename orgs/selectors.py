@@ -195,11 +195,14 @@ def street_list(*, district: str | None = None) -> QuerySet[Division]:
     return qs.order_by("code")
 
 
-def division_children(*, parent: str | None, level: str) -> QuerySet[Division]:
-    """Divisions of one level under a parent (provinces when parent is None)."""
-    qs = Division.objects.filter(level=level)
-    if not parent:
-        return qs
+def division_list(*, level: str) -> QuerySet[Division]:
+    """Every division of one level (e.g. the provinces, for the first picker)."""
+    return Division.objects.filter(level=level)
+
+
+def division_children(*, parent: str, level: str) -> QuerySet[Division]:
+    """Divisions of one level under a parent; none when no valid parent is chosen."""
+    qs = division_list(level=level)
     return qs.filter(parent_id=parent) if _is_division_code(parent) else qs.none()
 
 

@@ -18,7 +18,7 @@ from accounts.models import RoleGrant
 from lib.access import Audience
 from lib.api import ScopedRouter, Text, api_access, grant_of, version_required
 from orgs.models import Division, Site
-from orgs.selectors import division_children, site_list
+from orgs.selectors import division_list, site_list
 from workforce import selectors
 from workforce.models import DocumentType, Employee, EmploymentStatus
 from workforce.services import (
@@ -119,10 +119,7 @@ class _Lookup:
     def division(self, code: str, level: str) -> Division | None:
         if (code, level) not in self.divisions:
             self.divisions[code, level] = (
-                division_children(parent=None, level=level)
-                .select_related("parent__parent")
-                .filter(pk=code)
-                .first()
+                division_list(level=level).select_related("parent__parent").filter(pk=code).first()
             )
         return self.divisions[code, level]
 

@@ -130,18 +130,14 @@ class EmployeeForm(forms.Form):
         )
         province = self._chosen("home_province")
         city = self._chosen("home_city") if province else ""
-        self._choice_field("home_province").queryset = org_selectors.division_children(
-            parent=None, level=Division.Level.PROVINCE
+        self._choice_field("home_province").queryset = org_selectors.division_list(
+            level=Division.Level.PROVINCE
         )
-        self._choice_field("home_city").queryset = (
-            org_selectors.division_children(parent=province, level=Division.Level.CITY)
-            if province
-            else Division.objects.none()
+        self._choice_field("home_city").queryset = org_selectors.division_children(
+            parent=province, level=Division.Level.CITY
         )
-        self._choice_field("home_county").queryset = (
-            org_selectors.division_children(parent=city, level=Division.Level.COUNTY)
-            if city
-            else Division.objects.none()
+        self._choice_field("home_county").queryset = org_selectors.division_children(
+            parent=city, level=Division.Level.COUNTY
         )
         # Choosing a province (city) asks the server for its cities (counties), via htmx.
         for name, target in (("home_province", "home_city"), ("home_city", "home_county")):

@@ -316,18 +316,10 @@ def regions(request: HttpRequest) -> HttpResponse:
     province = request.GET.get("home_province", "")[:12]
     city = request.GET.get("home_city", "")[:12]
     if "home_province" in request.GET:
-        options = (
-            org_selectors.division_children(parent=province, level=Division.Level.CITY)
-            if province
-            else Division.objects.none()
-        )
+        options = org_selectors.division_children(parent=province, level=Division.Level.CITY)
         reset_county = True
     else:
-        options = (
-            org_selectors.division_children(parent=city, level=Division.Level.COUNTY)
-            if city
-            else Division.objects.none()
-        )
+        options = org_selectors.division_children(parent=city, level=Division.Level.COUNTY)
         reset_county = False
     return render(
         request,
