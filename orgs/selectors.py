@@ -138,6 +138,19 @@ def membership_list(
     return qs.order_by("-applied_at", "-pk")
 
 
+def membership_status_counts(
+    *, viewer: RoleGrant, search: str = "", sector: str = ""
+) -> dict[str, int]:
+    """How many of the viewer's memberships are in each status (for the list's tabs)."""
+    rows = (
+        membership_list(viewer=viewer, search=search, sector=sector)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
 def membership_get(*, viewer: RoleGrant, pk: int) -> Membership:
     """One membership in the viewer's scope, else 404."""
     try:

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -196,15 +195,9 @@ def member_list(request: GrantRequest) -> HttpResponse:
     filters = MemberFilterForm(request.GET)
     values = filters.values()
     memberships = selectors.membership_list(viewer=request.grant, **values)
-    counts = {
-        row["status"]: row["n"]
-        for row in selectors.membership_list(
-            viewer=request.grant, search=values["search"], sector=values["sector"]
-        )
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-    }
+    counts = selectors.membership_status_counts(
+        viewer=request.grant, search=values["search"], sector=values["sector"]
+    )
     return render(
         request,
         "orgs/member_list.html",
