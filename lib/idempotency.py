@@ -63,8 +63,10 @@ class IdempotencyMiddleware:
         except RequestDataTooBig:
             return _error(413, "too_large", _("The request body is too large."))
         fingerprint = hashlib.sha256(request.path.encode() + b"\n" + body).hexdigest()
-        IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - KEEP_FOR).delete()
         record = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
+        if record is not None and record.created_at < timezone.now() - KEEP_FOR:
+            record.delete()  # an expired key is free again; the daily job prunes the rest
+            record = None
         if record is not None:
             return self._replay(record, fingerprint)
         try:
@@ -104,6 +106,14 @@ class IdempotencyMiddleware:
         )
         response[REPLAYED_HEADER] = "true"
         return response
+
+
+def idempotency_prune() -> int:
+    """Delete records older than KEEP_FOR (`manage.py prune_idempotency_keys`, daily)."""
+    deleted, _per_model = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - KEEP_FOR
+    ).delete()
+    return deleted
 
 
 def json_body(request: HttpRequest) -> object:

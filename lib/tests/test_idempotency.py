@@ -164,3 +164,20 @@ def test_it_scopes_a_session_key_to_the_user(cast: Cast) -> None:
     assert retry["Idempotency-Replayed"] == "true"
     assert "Idempotency-Replayed" not in elsewhere
     assert new_sites(cast) == 2
+
+
+def test_it_prunes_old_records_with_the_daily_command(cast: Cast) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    secret = key_secret(cast)
+    send(secret, "old")
+    send(secret, "new")
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
+    out = StringIO()
+    call_command("prune_idempotency_keys", stdout=out)
+    assert "Deleted 1 " in out.getvalue()
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
