@@ -86,6 +86,7 @@ class EmployeeForm(forms.Form):
         label=_("Site"),
         queryset=Site.objects.none(),
         required=False,
+        empty_label=_("Not given"),
         error_messages={"invalid_choice": _("Choose one of your own sites.")},
     )
     is_critical = forms.BooleanField(
@@ -95,12 +96,14 @@ class EmployeeForm(forms.Form):
         label=_("Home province (hukou)"),
         queryset=Division.objects.none(),
         required=False,
+        empty_label=_("Not given"),
         error_messages={"invalid_choice": _("Choose a province from the list.")},
     )
     home_city = forms.ModelChoiceField(
         label=_("Home city"),
         queryset=Division.objects.none(),
         required=False,
+        empty_label=_("Not given"),
         error_messages={
             "invalid_choice": _("This city is not in the chosen province; choose the city again.")
         },
@@ -109,6 +112,7 @@ class EmployeeForm(forms.Form):
         label=_("Home county or district"),
         queryset=Division.objects.none(),
         required=False,
+        empty_label=_("Not given"),
         error_messages={
             "invalid_choice": _("This county is not in the chosen city; choose the county again.")
         },
