@@ -184,6 +184,9 @@ def _test_settings(settings: Any) -> Iterator[None]:
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies hashes made elsewhere
     ]
+    from django.core.cache import cache
+
+    cache.clear()  # rate limits and cached dashboard sums never leak from one test to the next
     with translation.override("en"):
         yield
 

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleGrant, User
 from audit.services import audit_record
+from dashboards.demo_health import write_health
+from dashboards.demo_notices import password_for_writers, write_notices
 from emergencies.models import Emergency
 from emergencies.services import emergency_create, rule_publish
 from lib.ids import (
@@ -810,6 +812,8 @@ class DemoSummary:
     sites: int
     employees: int
     users: int
+    notices: int
+    checkins: int
     seconds: float
 
 
@@ -837,8 +841,16 @@ def demo_load(*, scale: float = 1.0) -> DemoSummary | None:
         plans = Generator(geography, scale=scale).plan()
         federation, associations = _write_associations(geography)
         enterprises = _write_enterprises(plans, associations, geography)
-        _write_emergency(federation)
+        emergency = _write_emergency(federation)
         users = _write_users(federation, associations, plans, enterprises)
+        notices = write_notices(
+            federation=federation,
+            associations=associations,
+            officer=User.objects.get(mobile=DEMO_USERS[0].mobile),
+            password=password_for_writers(),
+            seed=SEED + 3,
+        )
+        health = write_health(emergency=emergency, federation=federation, seed=SEED + 4)
         summary = DemoSummary(
             associations=len(associations),
             enterprises=len(enterprises),
@@ -849,6 +861,8 @@ def demo_load(*, scale: float = 1.0) -> DemoSummary | None:
             sites=sum(len(p.sites) for p in plans),
             employees=sum(len(p.people) for p in plans),
             users=users,
+            notices=notices.public + notices.directives,
+            checkins=health.checkins,
             seconds=0.0,
         )
         audit_record(

@@ -4,6 +4,5 @@ from dashboards import views
 
 app_name = "dashboards"
 urlpatterns = [
-    path("", views.landing, name="landing"),
     path("home/", views.home, name="home"),
 ]

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 
 from accounts.http import UserRequest
 from emergencies.selectors import emergency_current
 from lib.access import Audience, access
 from orgs import selectors as org_selectors
 from workforce import selectors as workforce_selectors
-
-
-@access(Audience.PUBLIC)
-def landing(request: HttpRequest) -> HttpResponse:
-    """Signed-in users go to their home; visitors see what tongzhou is."""
-    if request.user.is_authenticated:
-        return redirect("dashboards:home")
-    return render(
-        request,
-        "dashboards/landing.html",
-        {
-            "associations": org_selectors.association_list(),
-            "federation": org_selectors.federation_get(),
-        },
-    )
 
 
 @access(Audience.SIGNED_IN)

@@ -107,11 +107,19 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _add_routers() -> None:
+    from health.api import router as health_router
+    from notices.api import router as notices_router
+    from notices.desk_api import router as desk_router
+    from notify.api import router as notify_router
     from orgs.api import router as orgs_router
     from workforce.api import router as workforce_router
 
     api.add_router("/", orgs_router)
     api.add_router("/", workforce_router)
+    api.add_router("/", health_router)
+    api.add_router("/", notify_router)
+    api.add_router("/", desk_router)
+    api.add_router("/", notices_router)
 
 
 _add_routers()

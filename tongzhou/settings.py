@@ -75,8 +75,12 @@ INSTALLED_APPS = [
     "accounts",
     "orgs",
     "emergencies",
+    "notify",
     "workforce",
+    "notices",
+    "health",
     "dashboards",
+    "public",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.active_grant",
+                "notify.context_processors.inbox",
             ],
         },
     },
@@ -262,6 +267,19 @@ TASKS = {
     }
 }
 
+# --- Cache ----------------------------------------------------------------------------
+# Rate limits (check-in submissions) count in the cache. One process (`make run`) can use
+# local memory; several gunicorn workers must share Redis, or each counts on its own.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tongzhou",
+        }
+    }
+
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tongzhou <noreply@localhost>")
@@ -272,6 +290,35 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = 10
+
+# --- Notifications (docs/notifications.md) --------------------------------------------
+# SMS: the console backend logs messages (masked) for development; AliyunBackend sends
+# through Alibaba Cloud SMS and needs the four ALIYUN_SMS_* credentials below.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notify.backends.sms.ConsoleBackend")
+ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME", "")
+ALIYUN_SMS_TEMPLATE_CODE = os.environ.get("ALIYUN_SMS_TEMPLATE_CODE", "")
+ALIYUN_SMS_LINK_VARIABLE = os.environ.get("ALIYUN_SMS_LINK_VARIABLE", "")
+ALIYUN_SMS_REGION = os.environ.get("ALIYUN_SMS_REGION", "cn-hangzhou")
+ALIYUN_SMS_ENDPOINT = os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+if SMS_BACKEND.endswith(".AliyunBackend") and not all(
+    (
+        ALIYUN_SMS_ACCESS_KEY_ID,
+        ALIYUN_SMS_ACCESS_KEY_SECRET,
+        ALIYUN_SMS_SIGN_NAME,
+        ALIYUN_SMS_TEMPLATE_CODE,
+    )
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=AliyunBackend needs ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET, "
+        "ALIYUN_SMS_SIGN_NAME and ALIYUN_SMS_TEMPLATE_CODE."
+    )
+# Group robots are only ever fetched on qyapi.weixin.qq.com and oapi.dingtalk.com; extra
+# hosts (host or host:port) for a self-hosted gateway. Anything else is refused (SSRF).
+NOTIFY_WEBHOOK_ALLOWED_HOSTS = env_list("NOTIFY_WEBHOOK_ALLOWED_HOSTS")
+NOTIFY_HTTP_CONNECT_TIMEOUT = 3.0  # seconds
+NOTIFY_HTTP_READ_TIMEOUT = 5.0
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

@@ -13,8 +13,18 @@ urlpatterns = [
     path("roster/", include("workforce.urls")),
     path("emergencies/", include("emergencies.urls")),
     path("audit/", include("audit.urls")),
+    path("notify/", include("notify.urls")),
+    path("notices/", include("notices.urls")),
+    path("desk/", include("notices.desk_urls")),
+    path("health/", include("health.urls")),
     path("api/v1/", api.urls),
+    # An employee's personal pages (no account: a signed link, workforce.links).
+    path("me/<str:token>/", include("dashboards.personal_urls")),
+    path("me/<str:token>/", include("health.personal_urls")),
+    path("pass/", include("health.verify_urls")),  # a scanned clearance pass
+    path("me/<str:token>/notices/", include("notices.personal_urls")),
     path("", include("dashboards.urls")),
+    path("", include("public.urls")),
 ]
 
 handler404 = "dashboards.views.not_found"

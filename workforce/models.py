@@ -84,6 +84,10 @@ class Employee(models.Model):
         choices=EmploymentStatus.choices,
         default=EmploymentStatus.ACTIVE,
     )
+    # Bumped to revoke the employee's personal link (workforce.links); a new link is issued.
+    link_generation = models.PositiveIntegerField(default=1)
+    # Language the employee reads their personal pages in ("" = the browser's choice).
+    language = models.CharField(_("language"), max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workforce import views
+from workforce import link_views, views
 
 app_name = "workforce"
 urlpatterns = [
@@ -15,4 +15,10 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_status, name="import_status"),
     path("export/", views.roster_export, name="export"),
     path("regions/", views.regions, name="regions"),
+    # Personal check-in links (workforce.links): print, show, re-issue, send.
+    path("links/", link_views.link_list, name="links"),
+    path("links/sheet/", link_views.link_sheet, name="link_sheet"),
+    path("links/send/", link_views.link_send, name="link_send"),
+    path("<int:pk>/link/", link_views.link_detail, name="link_detail"),
+    path("<int:pk>/link/reissue/", link_views.link_reissue, name="link_reissue"),
 ]

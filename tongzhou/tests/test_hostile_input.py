@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from conftest import Cast
 from lib.access import Audience
-from tongzhou.tests.test_url_access import ALL_PATTERNS, object_for, rule_of
+from tongzhou.tests.test_url_access import ALL_PATTERNS, object_for, rule_of, url_keys
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -70,14 +70,14 @@ def test_it_never_answers_500_to_hostile_form_input(cast: Cast) -> None:
         if rule is None or any(word in name for word in SKIP):
             continue
         kwargs: dict[str, Any] | None = {}
-        if pattern.pattern.converters:
+        if url_keys(name, pattern):
             kwargs = object_for(name, cast)
             if kwargs is None:
                 continue
         url = reverse(name, kwargs=kwargs)
         client = cast.client(_user_for(rule.audience, cast))
         page = client.get(url)
-        if page.status_code != 200 or b'method="post"' not in page.content:
+        if page.status_code != 200 or page.streaming or b'method="post"' not in page.content:
             continue
         fields = _fields(page.content)
         if not fields:
@@ -120,7 +120,7 @@ def test_it_never_answers_500_to_hostile_query_strings(cast: Cast) -> None:
     pages = 0
     for name, pattern in ALL_PATTERNS:
         rule = rule_of(pattern)
-        if rule is None or pattern.pattern.converters or any(word in name for word in SKIP):
+        if rule is None or url_keys(name, pattern) or any(word in name for word in SKIP):
             continue
         client = cast.client(_user_for(rule.audience, cast))
         url = reverse(name)

@@ -20,13 +20,27 @@ from lib.access import AccessRule, Audience
 EXEMPT_PREFIXES = ("api:",)  # the API is checked operation by operation in test_api_access
 
 
-def _walk(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+# URL arguments captured by the include() prefixes of a pattern (e.g. me/<str:token>/).
+PREFIX_KEYS: dict[str, set[str]] = {}
+
+
+def _walk(
+    patterns: list[Any], namespace: str = "", prefix: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, URLPattern]]:
     for entry in patterns:
         if isinstance(entry, URLResolver):
             ns = entry.namespace or ""
-            yield from _walk(entry.url_patterns, f"{namespace}{ns}:" if ns else namespace)
+            keys = prefix | set(getattr(entry.pattern, "converters", {}))
+            yield from _walk(entry.url_patterns, f"{namespace}{ns}:" if ns else namespace, keys)
         elif isinstance(entry, URLPattern):
-            yield f"{namespace}{entry.name or '<unnamed>'}", entry
+            name = f"{namespace}{entry.name or '<unnamed>'}"
+            PREFIX_KEYS[name] = set(prefix)
+            yield name, entry
+
+
+def url_keys(name: str, pattern: URLPattern) -> set[str]:
+    """Every argument the URL takes: its own and its include() prefixes'."""
+    return set(pattern.pattern.converters) | PREFIX_KEYS.get(name, set())
 
 
 ALL_PATTERNS = [
@@ -52,7 +66,7 @@ def test_it_finds_the_urls_it_checks() -> None:
 
 def _kwargs(name: str, pattern: URLPattern, cast: Cast) -> dict[str, Any] | None:
     """URL arguments pointing at enterprise A1's objects, or None to skip the pattern."""
-    keys = set(pattern.pattern.converters)
+    keys = url_keys(name, pattern)
     if not keys:
         return {}
     objects = object_for(name, cast)
@@ -89,7 +103,38 @@ def object_for(name: str, cast: Cast) -> dict[str, Any] | None:
         return {"pk": _import_job(cast).pk}
     if name in by_name:
         return {"pk": by_name[name]()}
+    for hooks in _app_hooks():
+        found = hooks.objects(name, cast)
+        if found is not None:
+            return dict(found)
     return None
+
+
+def _app_hooks() -> list[Any]:
+    """Each app may add `tests/access_objects.py` with `objects(name, cast)` returning the
+    URL kwargs for A1's object behind a pattern (or None), and `PERSONAL`: the names of
+    patterns that show personal data (only A1's own people may open them)."""
+    import importlib
+
+    from django.apps import apps
+
+    hooks = []
+    for config in apps.get_app_configs():
+        try:
+            hooks.append(importlib.import_module(f"{config.name}.tests.access_objects"))
+        except ModuleNotFoundError as exc:
+            if (
+                exc.name != f"{config.name}.tests.access_objects"
+                and exc.name != f"{config.name}.tests"
+            ):
+                raise
+    return hooks
+
+
+def is_personal(name: str) -> bool:
+    return name.startswith("workforce:") or any(
+        name in getattr(hooks, "PERSONAL", ()) for hooks in _app_hooks()
+    )
 
 
 def _emergency() -> Any:
@@ -183,7 +228,7 @@ def test_it_refuses_the_cast_where_it_should(cast: Cast) -> None:
         if kwargs is None:
             continue
         url = reverse(name, kwargs=kwargs)
-        personal = name.startswith("workforce:")
+        personal = is_personal(name)
         for member, user in cast.members.items():
             client = cast.client(user)
             response = client.get(url)

@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 _(
                     "Loaded the demo in {seconds:.1f} s: {associations} associations, "
                     "{enterprises} enterprises, {sites} sites, {employees} employees, "
-                    "{users} demo accounts."
+                    "{users} demo accounts, {notices} notices, {checkins} check-ins."
                 ).format(
                     seconds=summary.seconds,
                     associations=summary.associations,
@@ -59,6 +59,8 @@ class Command(BaseCommand):
                     sites=summary.sites,
                     employees=summary.employees,
                     users=summary.users,
+                    notices=summary.notices,
+                    checkins=summary.checkins,
                 )
             )
         rows = demo_logins()

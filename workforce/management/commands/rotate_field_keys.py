@@ -1,4 +1,5 @@
-"""Re-encrypt every roster's personal fields with the newest FIELD_ENCRYPTION_KEYS key."""
+"""Re-encrypt every encrypted field with the newest FIELD_ENCRYPTION_KEYS key: the rosters'
+personal fields, and notify's robot webhooks and queued delivery addresses."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from notify.services import notify_rotate_field_keys
 from workforce import services
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt employees' mobile and document numbers with the first key of "
-        "FIELD_ENCRYPTION_KEYS; run it after adding a key, before removing the old one."
+        "Re-encrypt employees' mobile and document numbers, group-robot webhooks and "
+        "delivery addresses with the first key of FIELD_ENCRYPTION_KEYS; run it after "
+        "adding a key, before removing the old one."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,3 +26,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         count = services.rotate_field_keys(batch_size=max(1, options["batch_size"]))
         self.stdout.write(f"Re-encrypted {count} employees.")
+        rotated = notify_rotate_field_keys()
+        self.stdout.write(f"Re-encrypted notification secrets and addresses: {rotated}.")
