@@ -8,6 +8,9 @@ from django.shortcuts import render
 from accounts.http import UserRequest
 from emergencies.selectors import emergency_current
 from lib.access import Audience, access
+from notices import receipt_selectors
+from notices import selectors as notice_selectors
+from notices.models import Category, Notice
 from orgs import selectors as org_selectors
 from workforce import selectors as workforce_selectors
 
@@ -20,6 +23,12 @@ def home(request: UserRequest) -> HttpResponse:
     if grant is None:
         return render(request, "dashboards/home_none.html", context)
     org = grant.organization
+    # What this organisation sent that still asks something of its recipients.
+    context["directives"] = notice_selectors.notice_list(
+        viewer=grant, status=Notice.Status.PUBLISHED, category=Category.DIRECTIVE
+    )[:5]
+    if not org.is_federation:
+        context["desk"] = receipt_selectors.desk_counts(viewer=grant)
     if org.is_enterprise:
         context.update(
             counts=workforce_selectors.employee_counts(viewer=grant),
