@@ -14,7 +14,6 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from emergencies.rules import REGISTRY
 from emergencies.selectors import emergency_current, rule_effective
-from health import services
+from health import selectors, services
 from health.forms import CheckInAnswersForm, ConsentForm
-from health.models import CheckIn, Consent, ConsentKind, Status, Via
+from health.models import ConsentKind, Status, Via
 from health.passes import PASS_MAX_AGE, pass_token, pass_verify
 from lib.access import Audience, access
 from lib.ids import mask_name
@@ -90,9 +89,7 @@ def consent(request: HttpRequest, employee: Employee, token: str) -> HttpRespons
                 if services.consent_state(employee=employee)[ConsentKind.HEALTH]:
                     return redirect("checkin:form", token=token)
                 return redirect("personal:home", token=token)
-    given = {
-        c.kind: c for c in Consent.objects.filter(employee=employee, withdrawn_at__isnull=True)
-    }
+    given = selectors.own_consents(employee=employee)
     return render(
         request,
         "health/personal/consent.html",
@@ -128,7 +125,7 @@ def checkin_form(request: HttpRequest, employee: Employee, token: str) -> HttpRe
         return redirect("checkin:consent", token=token)
     day = _posted_day(request, today) if request.method == "POST" else today
     spec = services.checkin_form_for(employee=employee, on=day)
-    existing = CheckIn.objects.filter(employee=employee, day=day).first()
+    existing = selectors.own_checkin(employee=employee, day=day)
     data: Any = None
     if request.method == "POST":
         if services.checkin_throttled(employee_id=employee.pk):
@@ -280,18 +277,13 @@ def pass_page(request: HttpRequest, employee: Employee, token: str) -> HttpRespo
     )
 
 
-def _history(employee: Employee) -> QuerySet[CheckIn]:
-    since = timezone.localdate() - dt.timedelta(days=29)
-    return CheckIn.objects.filter(employee=employee, day__gte=since).order_by("-day")
-
-
 @access(Audience.TOKEN)
 @personal_page
 @require_GET
 def history(request: HttpRequest, employee: Employee, token: str) -> HttpResponse:
     """The employee's check-ins of the last 30 days."""
     rows = []
-    for checkin in _history(employee):
+    for checkin in selectors.own_history(employee=employee):
         spec = services.checkin_form_of(checkin)
         rows.append(
             {

@@ -554,3 +554,22 @@ def home_counts(*, viewer: RoleGrant, day: dt.date) -> Counts:
         scope, rollups = "all", DailyRollup.objects.all()
     result: Counts = _merge(_by_sector_and_district(scope, rollups, day)).get("", Counts())
     return result
+
+
+# --- An employee's own records (personal link pages; the token already named the employee)
+
+
+def own_consents(*, employee: Employee) -> dict[str, Consent]:
+    """The employee's open consents by kind."""
+    return {c.kind: c for c in Consent.objects.filter(employee=employee, withdrawn_at__isnull=True)}
+
+
+def own_checkin(*, employee: Employee, day: dt.date) -> CheckIn | None:
+    """The employee's check-in of a day, if any."""
+    return CheckIn.objects.filter(employee=employee, day=day).first()
+
+
+def own_history(*, employee: Employee, days: int = 30) -> QuerySet[CheckIn]:
+    """The employee's check-ins of the last `days` days, newest first."""
+    since = timezone.localdate() - dt.timedelta(days=days - 1)
+    return CheckIn.objects.filter(employee=employee, day__gte=since).order_by("-day")
