@@ -27,7 +27,7 @@ from health.models import CheckIn, CheckInRevision, Consent, ConsentKind, Via
 from health.observations import ObservationInput, observation_create
 from health.rollups import rollup_rebuild
 from health.rules import DEFAULT_SOURCE_TITLE, DEFAULT_SOURCE_URL, FORM_KEY, default_checkin_form
-from health.services import _digest, checkin_clean, checkin_evaluate, checkin_form_for
+from health.services import answers_digest, checkin_clean, checkin_evaluate, checkin_form_for
 from orgs.models import Organization
 from workforce.models import Employee, EmploymentStatus
 
@@ -138,7 +138,7 @@ def write_health(*, emergency: Emergency, federation: Organization, seed: int) -
                     rule_version=spec.rule_version,
                     form_version=spec.version_key,
                     answers=cleaned,
-                    answers_digest=_digest(cleaned),
+                    answers_digest=answers_digest(cleaned),
                     temperature=Decimal(str(cleaned["temperature"])),
                     status=status,
                     reasons=reasons,

@@ -595,7 +595,7 @@ def checkin_reason_texts(checkin: CheckIn) -> list[str]:
     )
 
 
-def _digest(answers: dict[str, Any]) -> str:
+def answers_digest(answers: dict[str, Any]) -> str:
     canonical = json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -846,7 +846,7 @@ def checkin_submit(
         if temperature_q is not None and temperature_q.key in cleaned
         else None
     )
-    digest = _digest(cleaned)
+    digest = answers_digest(cleaned)
     with transaction.atomic():
         _lock(employee)
         checkin = CheckIn.objects.filter(employee=employee, day=day).first()

@@ -167,7 +167,7 @@ def notice_public_search(*, query: str) -> QuerySet[Notice]:
     if not query:
         return Notice.objects.none()
     return notice_public_list(with_body=True).filter(
-        Q(title__icontains=query) | Q(summary__icontains=query) | Q(body_html__icontains=query)
+        Q(title__icontains=query) | Q(summary__icontains=query) | Q(body_md__icontains=query)
     )
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from notices.models import SOURCED_CATEGORIES, AudienceKind, Category, Notice
 from orgs.models import Organization
@@ -39,6 +40,8 @@ def make_notice(
         status=status,
         published_at=published_at if status != Notice.Status.DRAFT else None,
         body_html=body_html,
+        # A real notice has both: the Markdown it was written in and its rendering.
+        body_md=fields.pop("body_md", strip_tags(body_html)),
         **fields,
     )
 
