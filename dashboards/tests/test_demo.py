@@ -15,6 +15,7 @@ from pytest_django import DjangoDbBlocker
 
 from accounts.models import RoleGrant, User
 from audit.models import AuditEvent
+from conftest import ensure_reference_data
 from dashboards.demo import ASSOCIATIONS, DEMO_PASSWORD, DEMO_USERS, demo_load, demo_logins
 from emergencies.models import Emergency, RuleVersion
 from lib import crypto
@@ -65,6 +66,7 @@ def snapshot() -> list[tuple[str, ...]]:
 def loaded(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
     """One small demo shared by a class of read-only tests, rolled back after them."""
     with django_db_blocker.unblock(), transaction.atomic():
+        ensure_reference_data()
         demo_load(scale=SMALL)
         yield
         transaction.set_rollback(True)
@@ -193,6 +195,7 @@ class TestTheLoadedDemo:
 
 
 def test_it_creates_about_300_enterprises_and_6000_employees_at_full_scale() -> None:
+    ensure_reference_data()
     summary = demo_load()
     assert summary is not None
     assert 270 <= len(enterprises()) <= 330
@@ -203,6 +206,7 @@ def test_it_creates_about_300_enterprises_and_6000_employees_at_full_scale() -> 
 
 
 def test_it_changes_nothing_when_run_a_second_time() -> None:
+    ensure_reference_data()
     demo_load(scale=SMALL)
     edited = enterprises()[0]
     Organization.objects.filter(pk=edited.pk).update(name="用户改过的名称")
@@ -215,8 +219,10 @@ def test_it_changes_nothing_when_run_a_second_time() -> None:
 def test_it_says_the_demo_is_there_when_the_command_runs_again(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    ensure_reference_data()
     call_command("demo_load", scale=SMALL)
     first = capsys.readouterr().out
+    ensure_reference_data()
     call_command("demo_load", scale=SMALL)
     second = capsys.readouterr().out
     assert "13800138001" in first
@@ -227,10 +233,12 @@ def test_it_says_the_demo_is_there_when_the_command_runs_again(
 
 def test_it_gives_the_same_data_on_every_fresh_database() -> None:
     with transaction.atomic():
+        ensure_reference_data()
         demo_load(scale=SMALL)
         first = snapshot()
         transaction.set_rollback(True)
     assert not Organization.objects.exists()
+    ensure_reference_data()
     demo_load(scale=SMALL)
     assert snapshot() == first
 
