@@ -187,6 +187,9 @@ def _test_settings(settings: Any) -> Iterator[None]:
     from django.core.cache import cache
 
     cache.clear()  # rate limits and cached dashboard sums never leak from one test to the next
+    from emergencies.rules import rules_changed
+
+    rules_changed.send(sender=None)  # nor forms composed from another test's rules (same pks)
     with translation.override("en"):
         yield
 

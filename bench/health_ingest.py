@@ -522,6 +522,8 @@ def bench_server(
     plan: Path,
     args: argparse.Namespace,
     conn: Any,
+    *,
+    writes: bool = True,
 ) -> dict[str, Any]:
     env = wrk_env(plan, args)
     probe = fixture.enterprises[0]
@@ -548,11 +550,15 @@ def bench_server(
             result["ok_2xx"] = ok
             # wrk stops with up to one request per connection in flight: those may commit
             # without being counted, so rows may exceed the 2xx count by that much.
-            result["checks"] = {
-                "one_row_per_employee_day": state["rows"] == state["distinct_employee_day"],
-                "every_2xx_has_a_row": 0 <= state["rows"] - ok <= args.connections,
-                "no_employee_repeated": result["wrapped"] == 0,
-            }
+            result["checks"] = (
+                {
+                    "one_row_per_employee_day": state["rows"] == state["distinct_employee_day"],
+                    "every_2xx_has_a_row": 0 <= state["rows"] - ok <= args.connections,
+                    "no_employee_repeated": result["wrapped"] == 0,
+                }
+                if writes
+                else {"nothing_written": state["rows"] == 0}
+            )
             runs.append(result)
             print(
                 f"  {label} run {r + 1}: {result['req_s']:,.0f} req/s, p50 "
@@ -739,6 +745,12 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     parser.add_argument("--profile", type=int, default=0, help="profile N in-process requests")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also serve the check-in path with a Django view that only authenticates "
+        "(bench/floor_urls.py): the ceiling of any Django endpoint here",
+    )
     parser.add_argument("--skip-real", action="store_true", help="run only the baseline")
     parser.add_argument("--gunicorn-arg", action="append", default=[], help="extra CLI option")
     args = parser.parse_args()
@@ -801,6 +813,20 @@ def main() -> None:
         if not args.skip_real:
             print("real endpoint: gunicorn (deploy/gunicorn.conf.py) + Django, production")
             results["real"] = bench_server("real", gunicorn, url, fixture, plan, args, conn)
+        if args.floor:
+            floor = Server(
+                "floor",
+                [
+                    str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py",
+                    *args.gunicorn_arg, "bench.floor_wsgi:application",
+                ],
+                env,
+                f"http://{bind}/api/v1/docs",
+            )  # fmt: skip
+            print("floor: the same gunicorn + Django + middleware, a view that only authenticates")
+            results["floor"] = bench_server(
+                "floor", floor, url, fixture, plan, args, conn, writes=False
+            )
         if not args.skip_baseline:
             base_env = dict(os.environ)
             base_env.update(BENCH_DSN=database_url(BENCH_DB), BENCH_PATH=CHECKIN_PATH)
@@ -841,6 +867,7 @@ def print_report(results: dict[str, Any]) -> None:
     print("-" * (len(header) + 26))
     for key, label in (
         ("real", "real endpoint: gunicorn sync + Django + PG"),
+        ("floor", "floor: same Django stack, authenticate only"),
         ("baseline", "baseline: uvicorn + FastAPI + psycopg INSERT"),
     ):
         r = results.get(key)
@@ -859,6 +886,12 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"{'ref 1.7 pgbench single-row INSERT, 16 clients':<48} {11724:>24,}")
     if "ratio" in results:
         print(f"ratio real/baseline: {results['ratio']:.2f} (must be ≥ 0.5, aim 1.0)")
+    if "floor" in results and "baseline" in results:
+        floor = results["floor"]["req_s_median"] / results["baseline"]["req_s_median"]
+        print(
+            f"ratio floor/baseline: {floor:.2f} (the most any endpoint through this Django "
+            "stack could reach)"
+        )
     profile = results.get("profile")
     if profile:
         print()

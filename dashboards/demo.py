@@ -42,6 +42,7 @@ from orgs.models import (
     Site,
 )
 from orgs.services import SiteData, membership_apply, membership_transition, site_create
+from training.demo import write_training
 from workforce.models import DocumentType, Employee, EmploymentStatus
 from workforce.services import EmployeeInput, employee_clean
 
@@ -851,6 +852,7 @@ def demo_load(*, scale: float = 1.0) -> DemoSummary | None:
             seed=SEED + 3,
         )
         health = write_health(emergency=emergency, federation=federation, seed=SEED + 4)
+        write_training(federation=federation, seed=SEED + 5)
         summary = DemoSummary(
             associations=len(associations),
             enterprises=len(enterprises),

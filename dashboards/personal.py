@@ -9,6 +9,7 @@ page includes each section's template with its context (None hides the section).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,28 @@ def personal_section(name: str, *, order: int = 100) -> Callable[[Section], Sect
         return section
 
     return decorator
+
+
+@personal_section("training", order=30)
+def _training(employee: Employee, token: str) -> dict[str, Any] | None:
+    """The courses the employee still has to pass (training app)."""
+    from training.selectors import assigned_courses, own_completions
+
+    assigned = assigned_courses(employee=employee)
+    if not assigned:
+        return None
+    completions = own_completions(employee=employee)
+    todo = [
+        a for a in assigned if not (a.course.pk in completions and completions[a.course.pk].passed)
+    ]
+    todo.sort(key=lambda a: (not a.required, a.due_on or dt.date.max))
+    return {
+        "template": "training/personal/_section.html",
+        "token": token,
+        "todo": todo[:5],
+        "todo_count": len(todo),
+        "total": len(assigned),
+    }
 
 
 @access(Audience.TOKEN)

@@ -6,9 +6,22 @@ limits…). The foundation registers `personal_data.retention`, which the purge 
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.dispatch import Signal
 from pydantic import BaseModel, Field
 
 REGISTRY: dict[str, type[BaseModel]] = {}
+
+# Sent when a rule version is published or the current emergency changes, so that
+# capabilities can drop what they derived from the old rules (caches only: no workflow).
+rules_changed = Signal()
+
+
+def announce_rules_changed() -> None:
+    """Send `rules_changed` now (this process reads the new rules at once) and again
+    after the commit (in case something re-read the old ones meanwhile)."""
+    rules_changed.send(sender=None)
+    transaction.on_commit(lambda: rules_changed.send(sender=None))
 
 
 def register(key: str, schema: type[BaseModel]) -> type[BaseModel]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError as SchemaError
 from accounts.models import User
 from audit.services import audit_record
 from emergencies.models import Emergency, RuleVersion
-from emergencies.rules import REGISTRY
+from emergencies.rules import REGISTRY, announce_rules_changed
 from orgs.models import Organization
 
 
@@ -46,6 +46,7 @@ def emergency_create(
         is_current=make_current,
     )
     audit_record(actor=actor, action="emergency.create", scope=federation, obj=emergency)
+    announce_rules_changed()
     return emergency
 
 
@@ -63,6 +64,7 @@ def emergency_close(
     emergency.is_current = False
     emergency.save(update_fields=["status", "closed_on", "is_current"])
     audit_record(actor=actor, action="emergency.close", scope=federation, obj=emergency)
+    announce_rules_changed()
     return emergency
 
 
@@ -106,4 +108,5 @@ def rule_publish(
     audit_record(
         actor=actor, action="rule.publish", scope=scope, obj=rule, changes={"data": cleaned}
     )
+    announce_rules_changed()
     return rule

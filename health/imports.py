@@ -9,17 +9,22 @@ too). Choice answers are written as their labels; several answers are separated 
 Every row goes through the same validation as a check-in on the phone
 (`health.services.checkin_submit`, recorded "via import"); the whole file is written in
 one transaction and rolled back when any row has a problem, and every problem of every
-row is listed. Files are small (one enterprise's check-ins of a few days), so this runs
-in the request; `IMPORT_MAX_ROWS` keeps it that way.
+row is listed. An upload is stored as a `CheckInImport` and checked by the task worker
+(`checkin_import_create` → task `health.tasks.checkin_import_task` → `checkin_import_run`),
+so a file of a large enterprise's whole day (up to `IMPORT_MAX_ROWS`) never holds a web
+process; the page polls the job until it has finished, and the file's bytes are dropped
+once it has.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import audit_record
-from health.models import CheckIn, Via
+from health.models import CheckIn, CheckInImport, Via
 from health.rules import LANGUAGES, Question, text_for
 from health.services import FormSpec, checkin_form_for, checkin_submit
 from lib import crypto
@@ -39,7 +44,12 @@ from lib.spreadsheets import SpreadsheetError, read_sheet, require_headers, writ
 from orgs.models import Division, Organization
 from workforce.models import Employee, EmploymentStatus
 
-IMPORT_MAX_ROWS = 2000
+IMPORT_MAX_ROWS = 20_000
+IMPORT_MAX_PER_HOUR = 20
+# A job still "waiting" or "checking" after this long is taken to have died with its worker.
+IMPORT_STALE_AFTER = dt.timedelta(minutes=30)
+# Problems kept on the job (the rest are counted: the file needs fixing either way).
+PROBLEMS_KEPT = 500
 # How far back a day may be imported (older check-ins are history, not today's work).
 MAX_AGE_DAYS = 30
 DAY, NAME, MOBILE = "日期", "姓名", "手机号码"
@@ -58,6 +68,7 @@ BASE_ALIASES = {
     "联系电话": MOBILE,
 }
 EXAMPLE_MOBILE = "13800138000"
+logger = logging.getLogger(__name__)
 _SHENZHEN = "440300"
 _SEPARATORS = re.compile(r"[,，;；/|\n]+")
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "对", "是的", "已承诺", "同意"}
@@ -492,3 +503,92 @@ def _example(question: Question) -> str:
     if question.kind == "region":
         return "罗湖区"
     return ""
+
+
+# --- In the background --------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+@transaction.atomic
+def checkin_import_create(
+    *, actor: User, enterprise: Organization, filename: str, content: bytes
+) -> CheckInImport:
+    """Store an uploaded file of check-ins and queue its check-and-record after commit.
+    One at a time per enterprise, at most IMPORT_MAX_PER_HOUR an hour."""
+    now = timezone.now()
+    recent = CheckInImport.objects.filter(
+        enterprise=enterprise, created_at__gte=now - dt.timedelta(hours=1)
+    )
+    if recent.filter(
+        status__in=[CheckInImport.Status.PENDING, CheckInImport.Status.RUNNING],
+        created_at__gte=now - IMPORT_STALE_AFTER,
+    ).exists():
+        raise ValidationError(
+            _("A file of check-ins is still being checked; wait until it has finished."),
+            code="busy",
+        )
+    if recent.count() >= IMPORT_MAX_PER_HOUR:
+        raise ValidationError(
+            _("At most %(limit)d check-in uploads per hour; please try again later.")
+            % {"limit": IMPORT_MAX_PER_HOUR},
+            code="rate_limited",
+        )
+    name = _UNSAFE.sub("", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip()
+    job = CheckInImport.objects.create(
+        enterprise=enterprise, created_by=actor, filename=name[-200:] or "upload", content=content
+    )
+    transaction.on_commit(partial(_enqueue, job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    # Imported here: health.tasks imports this module.
+    from health.tasks import checkin_import_task
+
+    checkin_import_task.enqueue(job_id)
+
+
+def checkin_import_run(job_id: int) -> None:
+    """Check and record one uploaded file (`checkin_import`); safe to call twice."""
+    claimed = CheckInImport.objects.filter(pk=job_id, status=CheckInImport.Status.PENDING).update(
+        status=CheckInImport.Status.RUNNING
+    )
+    if not claimed:
+        return  # taken by another run, or finished
+    job = CheckInImport.objects.select_related("enterprise", "created_by").get(pk=job_id)
+    try:
+        result = checkin_import(
+            actor=job.created_by,
+            enterprise=job.enterprise,
+            filename=job.filename,
+            content=bytes(job.content),
+        )
+    except Exception:
+        logger.exception("check-in import %s failed unexpectedly", job_id)
+        result = ImportResult(
+            problems=[Problem(0, "", _("The file could not be processed; please try again later."))]
+        )
+        _finish(job, result)
+        raise
+    _finish(job, result)
+
+
+def _finish(job: CheckInImport, result: ImportResult) -> None:
+    """Record the outcome and drop the uploaded bytes, whatever the outcome."""
+    problems = result.problems
+    if len(problems) > PROBLEMS_KEPT:
+        more = len(problems) - PROBLEMS_KEPT
+        problems = [
+            *problems[:PROBLEMS_KEPT],
+            Problem(0, "", _("… and %(count)d more problems not listed.") % {"count": more}),
+        ]
+    job.status = CheckInImport.Status.DONE if result.ok else CheckInImport.Status.FAILED
+    job.problems = [problem.as_dict() for problem in problems]
+    job.row_count = result.rows
+    job.created_count = result.created
+    job.updated_count = result.updated
+    job.unchanged_count = result.unchanged
+    job.finished_at = timezone.now()
+    job.content = b""
+    job.save()

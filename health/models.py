@@ -280,6 +280,44 @@ class CheckInSettings(models.Model):
         return str(self.enterprise_id)
 
 
+class CheckInImport(models.Model):
+    """An uploaded file of check-ins, checked and recorded in the background (all or none)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Checking")
+        FAILED = "failed", _("Not imported")
+        DONE = "done", _("Imported")
+
+    enterprise = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="checkin_imports"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(_("file"), max_length=200)
+    content = models.BinaryField()
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["enterprise", "-created_at"])]
+        verbose_name = _("check-in import")
+        verbose_name_plural = _("check-in imports")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
+
+
 class DailyRollup(models.Model):
     """Counts per enterprise and day, kept up to date as check-ins arrive: what
     associations and the federation read. No person appears here."""

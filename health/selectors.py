@@ -30,7 +30,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import RoleGrant, User
-from health.models import CheckIn, CheckInSettings, Consent, ConsentKind, DailyRollup, Observation
+from health.models import (
+    CheckIn,
+    CheckInImport,
+    CheckInSettings,
+    Consent,
+    ConsentKind,
+    DailyRollup,
+    Observation,
+)
 from orgs.models import (
     Division,
     Membership,
@@ -300,6 +308,19 @@ def observation_get(*, viewer: RoleGrant, pk: int) -> Observation:
     try:
         return observation_list(viewer=viewer, state="all").get(pk=pk)
     except Observation.DoesNotExist:
+        raise Http404 from None
+
+
+def checkin_import_list(*, viewer: RoleGrant) -> QuerySet[CheckInImport]:
+    """The enterprise's uploads of check-ins, newest first (without the file's bytes)."""
+    enterprise = _enterprise_of(viewer)
+    return CheckInImport.objects.filter(enterprise=enterprise).defer("content")
+
+
+def checkin_import_get(*, viewer: RoleGrant, pk: int) -> CheckInImport:
+    try:
+        return checkin_import_list(viewer=viewer).get(pk=pk)
+    except CheckInImport.DoesNotExist:
         raise Http404 from None
 
 

@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -36,8 +37,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -48,6 +49,7 @@ from pydantic import ValidationError as SchemaError
 from accounts.models import Role, RoleGrant, User
 from audit.services import audit_record
 from emergencies.models import Emergency, RuleVersion
+from emergencies.rules import rules_changed
 from emergencies.selectors import emergency_current, rule_effective
 from health.models import (
     CheckIn,
@@ -75,6 +77,7 @@ from lib.ids import mask_name
 from notify.models import Channel
 from notify.services import Message, Recipient, notify_send
 from orgs.models import Division, MembershipStatus, Organization
+from orgs.services import memberships_changed
 from workforce.models import Employee, EmploymentStatus
 
 # The privacy notice the consent page shows; bump it when the notice's text changes.
@@ -186,10 +189,41 @@ def _compose(
     return FormSpec(form, rule, tuple(used), emergency, version)
 
 
+# The composed form per (enterprise, day), kept in this process for FORM_CACHE_SECONDS:
+# four queries (emergency, rule version, memberships, additions) saved on every check-in.
+# Publishing a version or an addition clears this process's copy at once; other web
+# processes pick it up within FORM_CACHE_SECONDS (rule versions take effect by day).
+FORM_CACHE_SECONDS = 60
+_FORMS: dict[tuple[int, dt.date], tuple[float, FormSpec]] = {}
+
+
+def form_cache_clear(**_kwargs: Any) -> None:
+    """Forget the composed forms of this process (after a publication, a change of
+    membership; between tests). Connected to `rules_changed` and `memberships_changed`."""
+    _FORMS.clear()
+
+
+rules_changed.connect(form_cache_clear, dispatch_uid="health.form_cache_clear")
+memberships_changed.connect(form_cache_clear, dispatch_uid="health.form_cache_clear.members")
+
+
 def checkin_form_for(*, employee: Employee, on: dt.date) -> FormSpec:
     """The effective questions for the employee on the day: the federation's version of
     `health.checkin_form` for the current emergency (the built-in default until one is
     published) ⊕ the additions of its associations ⊕ those of its enterprise."""
+    key = (employee.enterprise_id, on)
+    now = time.monotonic()
+    cached = _FORMS.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    spec = _checkin_form_compose(employee=employee, on=on)
+    if len(_FORMS) > 50_000:
+        _FORMS.clear()
+    _FORMS[key] = (now + FORM_CACHE_SECONDS, spec)
+    return spec
+
+
+def _checkin_form_compose(*, employee: Employee, on: dt.date) -> FormSpec:
     emergency = emergency_current()
     rule = rule_effective(emergency=emergency, key=FORM_KEY, on=on) if emergency else None
     additions: list[FormAddition] = []
@@ -278,6 +312,8 @@ def form_addition_publish(
         obj=addition,
         changes={"data": addition.data},
     )
+    form_cache_clear()
+    transaction.on_commit(form_cache_clear)
     return addition
 
 
@@ -385,25 +421,40 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+_REGIONS: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+def _region_codes() -> tuple[frozenset[str], frozenset[str]]:
+    """Shenzhen's district codes and the province codes (reference data, loaded by
+    migration and never edited at run time: read once per process)."""
+    global _REGIONS
+    if _REGIONS is None or not _REGIONS[0]:
+        districts = Division.objects.filter(
+            parent_id=SHENZHEN, level__in=[Division.Level.COUNTY, Division.Level.FUNCTIONAL_AREA]
+        ).values_list("code", flat=True)
+        provinces = Division.objects.filter(level=Division.Level.PROVINCE).values_list(
+            "code", flat=True
+        )
+        _REGIONS = (frozenset(districts), frozenset(provinces))
+    return _REGIONS
+
+
 def _clean_region(question: Question, raw: Any) -> dict[str, str]:
     if isinstance(raw, str):
         raw = {"district": raw}
     if not isinstance(raw, dict):
         raise ValidationError(_("Choose where you are."))
     district = str(raw.get("district") or "").strip()
+    districts, provinces = _region_codes()
     if district and district != "outside":
-        if not Division.objects.filter(
-            code=district[:12],
-            parent_id=SHENZHEN,
-            level__in=[Division.Level.COUNTY, Division.Level.FUNCTIONAL_AREA],
-        ).exists():
+        if district not in districts:
             raise ValidationError(_("Choose a district of Shenzhen from the list."))
         return {"district": district}
     province = str(raw.get("province") or "").strip()
     city = _CONTROL.sub("", unicodedata.normalize("NFKC", str(raw.get("city") or ""))).strip()
     if not province:
         raise ValidationError(_("Outside Shenzhen: choose the province."))
-    if not Division.objects.filter(code=province[:12], level=Division.Level.PROVINCE).exists():
+    if province not in provinces:
         raise ValidationError(_("Choose a province from the list."))
     if len(city) > 40:
         raise ValidationError(_("Keep the city to 40 characters."))
@@ -629,6 +680,21 @@ def _lock(employee: Employee) -> None:
     list(Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk", flat=True))
 
 
+def _lock_with_consents(employee: Employee) -> dict[str, bool]:
+    """`_lock` and `consent_state` in one statement (the check-in's hot path)."""
+    given = Consent.objects.filter(employee=OuterRef("pk"), withdrawn_at__isnull=True)
+    flags = {f"consent_{kind}": Exists(given.filter(kind=kind)) for kind in ConsentKind.values}
+    row = (
+        Employee.objects.select_for_update()
+        .filter(pk=employee.pk)
+        .annotate(**flags)
+        .values_list(*flags)
+        .first()
+    )
+    values = row or (False,) * len(flags)
+    return dict(zip(ConsentKind.values, values, strict=True))
+
+
 @transaction.atomic
 def consent_give(*, employee: Employee, kinds: set[str], notice_version: str) -> list[Consent]:
     """Record the employee's consent to each kind (health, travel); a kind already
@@ -828,27 +894,28 @@ def checkin_submit(
         )
     spec = checkin_form_for(employee=employee, on=day)
     _check_day(spec=spec, day=day, now=now, via=via)
-    consents = consent_state(employee=employee)
-    if via == Via.SELF and not consents[ConsentKind.HEALTH]:
-        raise ValidationError(
-            _("Please give your consent to the processing of health data first."),
-            code="no_consent",
-        )
-    if quick:
-        answers = _quick_answers(employee=employee, day=day, spec=spec)
-        answers = {k: v for k, v in answers.items() if spec.question(k) is not None}
-        answers = {q.key: answers[q.key] for q in spec.asked(consents) if q.key in answers}
-    cleaned = checkin_clean(spec=spec, answers=answers, consents=consents)
-    status, reasons = checkin_evaluate(spec=spec, answers=cleaned)
-    temperature_q = spec.temperature_question
-    temperature = (
-        Decimal(cleaned[temperature_q.key])
-        if temperature_q is not None and temperature_q.key in cleaned
-        else None
-    )
-    digest = answers_digest(cleaned)
     with transaction.atomic():
-        _lock(employee)
+        # One statement locks the employee (a double tap, a retried request wait here)
+        # and reads their consents; a refusal below rolls back and writes nothing.
+        consents = _lock_with_consents(employee)
+        if via == Via.SELF and not consents[ConsentKind.HEALTH]:
+            raise ValidationError(
+                _("Please give your consent to the processing of health data first."),
+                code="no_consent",
+            )
+        if quick:
+            answers = _quick_answers(employee=employee, day=day, spec=spec)
+            answers = {k: v for k, v in answers.items() if spec.question(k) is not None}
+            answers = {q.key: answers[q.key] for q in spec.asked(consents) if q.key in answers}
+        cleaned = checkin_clean(spec=spec, answers=answers, consents=consents)
+        status, reasons = checkin_evaluate(spec=spec, answers=cleaned)
+        temperature_q = spec.temperature_question
+        temperature = (
+            Decimal(cleaned[temperature_q.key])
+            if temperature_q is not None and temperature_q.key in cleaned
+            else None
+        )
+        digest = answers_digest(cleaned)
         checkin = CheckIn.objects.filter(employee=employee, day=day).first()
         created = checkin is None
         old_status: str | None = None
@@ -880,11 +947,7 @@ def checkin_submit(
         checkin.quick = quick
         checkin.recorded_by = actor
         checkin.submitted_at = now
-        try:
-            with transaction.atomic():
-                checkin.save()
-        except IntegrityError:  # pragma: no cover - the employee lock prevents it
-            raise ValidationError(_("This check-in was just saved; reload the page.")) from None
+        checkin.save()  # no savepoint: the employee's lock rules out a concurrent insert
         CheckInRevision.objects.create(
             checkin=checkin,
             number=checkin.revision,
@@ -894,9 +957,6 @@ def checkin_submit(
             via=via,
             recorded_by=actor,
             submitted_at=now,
-        )
-        rollup_record(
-            enterprise_id=checkin.enterprise_id, day=day, old_status=old_status, new_status=status
         )
         audit_record(
             actor=actor,
@@ -909,6 +969,11 @@ def checkin_submit(
                 "revision": checkin.revision,
                 "quick": quick,
             },
+        )
+        # Last before the commit: the enterprise's row for the day is shared by all its
+        # employees' check-ins, so its row lock is held for as short a time as possible.
+        rollup_record(
+            enterprise_id=checkin.enterprise_id, day=day, old_status=old_status, new_status=status
         )
         if status == Status.ABNORMAL and (
             old_status != Status.ABNORMAL or set(reasons) - set(old_reasons)

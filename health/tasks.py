@@ -27,6 +27,14 @@ NIGHTLY_AFTER = dt.time(1, 0)
 
 
 @task()
+def checkin_import_task(job_id: int) -> None:
+    """Check and record one uploaded file of check-ins (health.imports)."""
+    from health.imports import checkin_import_run
+
+    checkin_import_run(job_id)
+
+
+@task()
 def send_reminders(enterprise_id: int, day: str, number: int) -> int:
     """Send one reminder of an enterprise to those who have not checked in."""
     return remind_send(enterprise_id=enterprise_id, day=dt.date.fromisoformat(day), number=number)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("checkin/<int:pk>/", views.checkin_on_behalf, name="checkin_on_behalf"),
     path("import/", views.checkin_import, name="import"),
     path("import/template/", views.import_template, name="import_template"),
+    path("import/<int:pk>/", views.import_status, name="import_status"),
     path("export/", views.checkin_export, name="export"),
     path("settings/", views.checkin_settings, name="settings"),
     path("association/", views.association, name="association"),

@@ -34,7 +34,7 @@ from health.enterprise_forms import (
     RemindForm,
     SettingsForm,
 )
-from health.models import Status, Via
+from health.models import CheckInImport, Status, Via
 from health.services import (
     FormSpec,
     checkin_form_for,
@@ -309,38 +309,47 @@ def checkin_on_behalf(request: GrantRequest, pk: int) -> HttpResponse:
 @access(Audience.ENTERPRISE, write=True)
 @never_cache
 def checkin_import(request: GrantRequest) -> HttpResponse:
-    """Upload check-ins collected on paper: every row checked, all imported or none."""
+    """Upload check-ins collected on paper: checked in the background, all imported or none."""
     form = ImportForm(_posted(request), request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        result = imports.checkin_import(
-            actor=request.user,
-            enterprise=request.grant.organization,
-            filename=upload.name or "",
-            content=upload.read(),
-        )
-        if result.ok:
-            messages.success(
-                request,
-                _(
-                    "Imported %(rows)d rows: %(created)d new check-ins, %(updated)d updated, "
-                    "%(unchanged)d unchanged."
-                )
-                % {
-                    "rows": result.rows,
-                    "created": result.created,
-                    "updated": result.updated,
-                    "unchanged": result.unchanged,
-                },
+        try:
+            job = imports.checkin_import_create(
+                actor=request.user,
+                enterprise=request.grant.organization,
+                filename=upload.name or "",
+                content=upload.read(),
             )
-            return redirect("health:today")
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            return redirect("health:import_status", pk=job.pk)
     return render(
         request,
         "health/import.html",
-        {"form": form, "result": result, "max_rows": imports.IMPORT_MAX_ROWS},
-        status=422 if result is not None and not result.ok else 200,
+        {
+            "form": form,
+            "max_rows": imports.IMPORT_MAX_ROWS,
+            "jobs": selectors.checkin_import_list(viewer=request.grant).select_related(
+                "created_by"
+            )[:10],
+        },
     )
+
+
+@access(Audience.ENTERPRISE)
+@never_cache
+@require_GET
+def import_status(request: GrantRequest, pk: int) -> HttpResponse:
+    """How an upload is doing: polled by htmx every second until it has finished."""
+    job = selectors.checkin_import_get(viewer=request.grant, pk=pk)
+    running = job.status in {CheckInImport.Status.PENDING, CheckInImport.Status.RUNNING}
+    context = {"job": job, "polling": running, "problems": job.problems}
+    htmx = request.headers.get("HX-Request") == "true"
+    template = "health/_import_status.html" if htmx else "health/import_status.html"
+    # htmx swaps only 2xx answers; a full page of a refused file says so with 422.
+    failed = job.status == CheckInImport.Status.FAILED and not htmx
+    return render(request, template, context, status=422 if failed else 200)
 
 
 @access(Audience.ENTERPRISE)

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,18 @@ ENTERPRISE_FIELDS = (
     "contact_name",
     "contact_mobile",
 )
+
+
+# Sent when an enterprise's active memberships may have changed (caches derived from
+# them, such as the composed check-in form, drop their copy; no workflow hangs on it).
+memberships_changed = Signal()
+
+
+def _announce_memberships_changed(enterprise_id: int) -> None:
+    memberships_changed.send(sender=None, enterprise_id=enterprise_id)
+    transaction.on_commit(
+        lambda: memberships_changed.send(sender=None, enterprise_id=enterprise_id)
+    )
 
 
 def _check_street(district: Division | None, street: Division | None) -> None:
@@ -244,6 +257,7 @@ def membership_admit(
             membership=membership, from_status="", to_status=MembershipStatus.ACTIVE, actor=actor
         )
         audit_record(actor=actor, action="membership.admit", scope=association, obj=membership)
+        _announce_memberships_changed(enterprise.pk)
         return membership, True
     if existing.status in {MembershipStatus.REJECTED, MembershipStatus.LEFT}:
         existing = membership_transition(
@@ -282,6 +296,7 @@ def membership_transition(
     current.reason = reason
     current.decided_at = timezone.now() if to != MembershipStatus.APPLIED else None
     current.save(update_fields=["status", "reason", "decided_at"])
+    _announce_memberships_changed(current.enterprise_id)
     MembershipEvent.objects.create(
         membership=current, from_status=from_status, to_status=to, reason=reason, actor=actor
     )

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "workforce",
     "notices",
     "health",
+    "training",
     "dashboards",
     "public",
 ]

@@ -17,12 +17,14 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("desk/", include("notices.desk_urls")),
     path("health/", include("health.urls")),
+    path("training/", include("training.urls")),
     path("api/v1/", api.urls),
     # An employee's personal pages (no account: a signed link, workforce.links).
     path("me/<str:token>/", include("dashboards.personal_urls")),
     path("me/<str:token>/", include("health.personal_urls")),
     path("pass/", include("health.verify_urls")),  # a scanned clearance pass
     path("me/<str:token>/notices/", include("notices.personal_urls")),
+    path("me/<str:token>/training/", include("training.personal_urls")),
     path("", include("dashboards.urls")),
     path("", include("public.urls")),
 ]

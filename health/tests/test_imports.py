@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from conftest import Cast
-from health.imports import checkin_import, question_header
-from health.models import CheckIn, DailyRollup
+from health.imports import checkin_import, checkin_import_run, question_header
+from health.models import CheckIn, CheckInImport, DailyRollup
 from health.services import checkin_form_for
 from health.tests.checkin_helpers import _fresh_cache, employee_of  # noqa: F401
 from lib.spreadsheets import read_sheet
@@ -162,7 +162,9 @@ def test_it_refuses_files_it_cannot_use(cast: Cast, staff: Any) -> None:
     assert "example row" in run(cast, sheet(headers(staff[0]), [example])).problems[0].message
 
 
-def test_it_offers_a_template_that_imports_once_filled(cast: Cast, staff: Any) -> None:
+def test_it_offers_a_template_that_imports_once_filled(
+    cast: Cast, staff: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     client = cast.client(cast.enterprise_admin)
     response = client.get(reverse("health:import_template"))
     assert response.status_code == 200
@@ -171,23 +173,35 @@ def test_it_offers_a_template_that_imports_once_filled(cast: Cast, staff: Any) -
     _number, example = template.rows[0]
     example.update({"姓名": staff[0].name, "手机号码": mobile(1)})
     filled = sheet(template.headers, [example])
-    page = client.post(
-        reverse("health:import"),
-        {"file": _upload("filled.csv", filled)},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = client.post(reverse("health:import"), {"file": _upload("filled.csv", filled)})
+    page = client.get(posted["Location"])
     assert "Imported 1 rows" in page.content.decode()
     assert CheckIn.objects.get().status == "normal"
 
 
-def test_it_shows_the_problems_on_the_page(cast: Cast, staff: Any) -> None:
+def test_it_shows_the_problems_on_the_page(
+    cast: Cast, staff: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     client = cast.client(cast.enterprise_admin)
     bad = sheet(headers(staff[0]), [row(staff[0], **{"今日体温（℃）": "98.6"})])
-    response = client.post(reverse("health:import"), {"file": _upload("bad.csv", bad)})
-    assert response.status_code == 422
-    html = response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("health:import"), {"file": _upload("bad.csv", bad)})
+    job = CheckInImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("health:import_status", args=[job.pk])
+    # The task ran (inline in tests) after the commit: finished, the file's bytes gone.
+    job.refresh_from_db()
+    assert (job.status, bytes(job.content), job.row_count) == ("failed", b"", 1)
+    page = client.get(response["Location"])
+    assert page.status_code == 422
+    html = page.content.decode()
     assert "Nothing was imported: 1 problem to fix." in html
     assert "looks like Fahrenheit" in html
+    polled = client.get(response["Location"], HTTP_HX_REQUEST="true")
+    assert polled.status_code == 200  # htmx swaps only 2xx answers
+    assert "hx-trigger" not in polled.content.decode()  # finished: the polling stops
+    assert CheckIn.objects.count() == 0
     assert (
         client.post(reverse("health:import"), {"file": _upload("x.xls", b"x")}).status_code == 200
     )
@@ -195,6 +209,33 @@ def test_it_shows_the_problems_on_the_page(cast: Cast, staff: Any) -> None:
     assert (
         viewer.post(reverse("health:import"), {"file": _upload("bad.csv", bad)}).status_code == 403
     )
+    assert viewer.get(response["Location"]).status_code == 422  # viewers may see the outcome
+    other = cast.client(cast.other_admin)
+    assert other.get(response["Location"]).status_code == 404
+
+
+def test_it_queues_one_upload_at_a_time_and_keeps_waiting_jobs(
+    cast: Cast, staff: Any, settings: Any
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    client = cast.client(cast.enterprise_admin)
+    good = sheet(headers(staff[0]), [row(staff[0])])
+    first = client.post(reverse("health:import"), {"file": _upload("a.csv", good)})
+    assert first.status_code == 302
+    job = CheckInImport.objects.get()
+    assert job.status == "pending"
+    waiting = client.get(first["Location"])
+    assert "every 1s" in waiting.content.decode()  # the page polls until it has finished
+    second = client.post(reverse("health:import"), {"file": _upload("b.csv", good)})
+    assert second.status_code == 200
+    assert "still being checked" in second.content.decode()
+    assert CheckInImport.objects.count() == 1
+    checkin_import_run(job.pk)
+    checkin_import_run(job.pk)  # a second run of the same job does nothing
+    job.refresh_from_db()
+    assert (job.status, job.created_count) == ("done", 1)
+    assert CheckIn.objects.count() == 1
+    assert "Imported 1 rows" in client.get(first["Location"]).content.decode()
 
 
 def _upload(name: str, content: bytes) -> Any:

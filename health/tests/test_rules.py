@@ -29,6 +29,7 @@ from health.services import (
 )
 from health.tests.checkin_helpers import _fresh_cache, employee_of  # noqa: F401
 from orgs.models import Membership, MembershipStatus
+from orgs.services import membership_transition
 
 TODAY = dt.date(2026, 3, 2)
 
@@ -237,7 +238,12 @@ def test_it_adds_association_and_enterprise_questions(cast: Cast) -> None:
         q.key for q in checkin_form_for(employee=employee, on=TODAY - dt.timedelta(1)).questions
     ][-1] == "pledge"
     # An association's questions stop when the enterprise is no longer an active member.
-    Membership.objects.filter(enterprise=cast.enterprise).update(status=MembershipStatus.SUSPENDED)
+    membership_transition(
+        actor=cast.association_officer,
+        membership=Membership.objects.get(enterprise=cast.enterprise),
+        to=MembershipStatus.SUSPENDED,
+        reason="未按时缴纳会费",
+    )
     assert "mask" not in [q.key for q in checkin_form_for(employee=employee, on=TODAY).questions]
 
 
