@@ -42,6 +42,8 @@ from orgs.models import (
     Site,
 )
 from orgs.services import SiteData, membership_apply, membership_transition, site_create
+from plans.demo import write_plans
+from sitelogs.demo import write_sitelogs
 from training.demo import write_training
 from workforce.models import DocumentType, Employee, EmploymentStatus
 from workforce.services import EmployeeInput, employee_clean
@@ -852,7 +854,9 @@ def demo_load(*, scale: float = 1.0) -> DemoSummary | None:
             seed=SEED + 3,
         )
         health = write_health(emergency=emergency, federation=federation, seed=SEED + 4)
+        write_plans(federation=federation, associations=associations, seed=SEED + 7)
         write_training(federation=federation, seed=SEED + 5)
+        write_sitelogs(seed=SEED + 6, days=14)
         summary = DemoSummary(
             associations=len(associations),
             enterprises=len(enterprises),

@@ -53,7 +53,8 @@ from workforce.models import Employee, EmploymentStatus
 TREND_DAYS = 14
 # Dashboards look back at most this far (older days are history, exported if needed).
 HISTORY_DAYS = 366
-LIST_LIMIT = 200  # rows of the abnormal and observation lists on the day page
+LIST_LIMIT = 50  # rows of the abnormal and observation lists on the day page
+NOT_CONSENTED_SECONDS = 300
 COUNTERS = ("roster", "submitted", "normal", "attention", "abnormal", "in_observation")
 
 
@@ -187,9 +188,14 @@ def open_observations(*, enterprise: Organization, day: dt.date) -> QuerySet[Obs
 def not_submitted_list(*, viewer: RoleGrant, day: dt.date) -> QuerySet[Employee]:
     """Active employees of the viewer's enterprise with no check-in for the day."""
     enterprise = _enterprise_of(viewer)
-    submitted = CheckIn.objects.filter(employee=OuterRef("pk"), day=day)
+    # NOT IN the day's check-ins of the enterprise (one hashed set), see not_consented_list.
+    submitted = CheckIn.objects.filter(enterprise=enterprise, day=day).values("employee_id")
     return (
-        _active(enterprise).filter(~Exists(submitted)).select_related("site").order_by("name", "pk")
+        _active(enterprise)
+        .exclude(pk__in=submitted)
+        .select_related("site")
+        .defer("mobile_enc", "mobile_hash", "document_enc", "document_hash")
+        .order_by("name", "pk")
     )
 
 
@@ -217,6 +223,32 @@ def not_consented_list(*, viewer: RoleGrant) -> QuerySet[Employee]:
     return _active(enterprise).filter(~Exists(open_consent)).order_by("name", "pk")
 
 
+def not_consented_key(enterprise_id: int) -> str:
+    return f"health:not-consented:{enterprise_id}"
+
+
+def not_consented_count(*, viewer: RoleGrant) -> int:
+    """How many active employees have not consented to health data: a probe per employee,
+    so kept for NOT_CONSENTED_SECONDS (consent services drop it when a consent changes)."""
+    enterprise = _enterprise_of(viewer)
+    return int(
+        _cached(
+            not_consented_key(enterprise.pk),
+            NOT_CONSENTED_SECONDS,
+            lambda: not_consented_list(viewer=viewer).count(),
+        )
+    )
+
+
+# Ciphertexts and hashes: never shown on the day page (lists show names only).
+_HEAVY_EMPLOYEE_FIELDS = (
+    "employee__mobile_enc",
+    "employee__mobile_hash",
+    "employee__document_enc",
+    "employee__document_hash",
+)
+
+
 def enterprise_day(*, viewer: RoleGrant, day: dt.date) -> EnterpriseDay:
     """The enterprise's check-ins of a day: totals, per site, who needs attention, who is
     missing, who is in observation, and the trend of the last 14 days. About ten queries,
@@ -228,10 +260,13 @@ def enterprise_day(*, viewer: RoleGrant, day: dt.date) -> EnterpriseDay:
     flagged = (
         checkins.filter(status__in=["abnormal", "attention"])
         .select_related("employee", "site")
+        .defer(*_HEAVY_EMPLOYEE_FIELDS)
         .order_by("status", "employee__name", "pk")  # "abnormal" sorts before "attention"
     )
     flagged_list = list(flagged[:LIST_LIMIT])
-    observation_list = list(observations.select_related("employee")[:LIST_LIMIT])
+    observation_list = list(
+        observations.select_related("employee").defer(*_HEAVY_EMPLOYEE_FIELDS)[:LIST_LIMIT]
+    )
     in_observation = set(
         observations.filter(employee_id__in=[c.employee_id for c in flagged_list]).values_list(
             "employee_id", flat=True
@@ -245,7 +280,7 @@ def enterprise_day(*, viewer: RoleGrant, day: dt.date) -> EnterpriseDay:
         flagged_total=totals.abnormal + totals.attention,
         observations=observation_list,
         observations_total=totals.in_observation,
-        not_consented=not_consented_list(viewer=viewer).count(),
+        not_consented=not_consented_count(viewer=viewer),
         not_submitted=not_submitted_list(viewer=viewer, day=day),
         trend=_trend(DailyRollup.objects.filter(enterprise=enterprise), day),
         in_observation_ids=in_observation,

@@ -73,6 +73,7 @@ from health.rules import (
     default_checkin_form,
     text_for,
 )
+from health.selectors import not_consented_key
 from lib.ids import mask_name
 from notify.models import Channel
 from notify.services import Message, Recipient, notify_send
@@ -724,6 +725,7 @@ def consent_give(*, employee: Employee, kinds: set[str], notice_version: str) ->
                 changes={"kind": kind, "notice_version": notice_version},
             )
         result.append(consent)
+    cache.delete(not_consented_key(employee.enterprise_id))
     return result
 
 
@@ -744,6 +746,7 @@ def consent_withdraw(*, employee: Employee, kind: str) -> None:
             obj=consent,
             changes={"kind": kind},
         )
+    cache.delete(not_consented_key(employee.enterprise_id))
 
 
 # --- Quick check-in ---------------------------------------------------------------------

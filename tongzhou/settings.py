@@ -79,7 +79,9 @@ INSTALLED_APPS = [
     "workforce",
     "notices",
     "health",
+    "plans",
     "training",
+    "sitelogs",
     "dashboards",
     "public",
 ]

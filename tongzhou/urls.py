@@ -17,7 +17,9 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("desk/", include("notices.desk_urls")),
     path("health/", include("health.urls")),
+    path("plans/", include("plans.urls")),
     path("training/", include("training.urls")),
+    path("sitelogs/", include("sitelogs.urls")),
     path("api/v1/", api.urls),
     # An employee's personal pages (no account: a signed link, workforce.links).
     path("me/<str:token>/", include("dashboards.personal_urls")),

@@ -110,7 +110,8 @@ class Employee(models.Model):
         ]
         indexes = [
             models.Index(fields=["enterprise", "name", "id"]),  # the roster order, no sort
-            models.Index(fields=["enterprise", "status"]),
+            # Counts by status and per site read the index alone (no heap fetches).
+            models.Index(fields=["enterprise", "status", "site"]),
         ]
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
