@@ -87,6 +87,44 @@ def _writer(enterprise: Organization) -> User | None:
     return grant.user if grant else None
 
 
+# Plans per association written for the associations whose officers are in the demo's login
+# table (so each of them has plans to review); the rest go round the other associations.
+FEATURED_PLANS = 8
+
+
+def _spread(
+    enterprises: list[Organization], associations: list[Organization]
+) -> list[Organization]:
+    """The enterprises in the order their plans are written: the featured associations'
+    members first, then one member of each other association in turn."""
+    first: dict[int, int] = {}
+    for enterprise_id, association_id in (
+        Membership.objects.filter(enterprise__in=enterprises, status=MembershipStatus.ACTIVE)
+        .order_by("enterprise_id", "association_id")
+        .values_list("enterprise_id", "association_id")
+    ):
+        first.setdefault(enterprise_id, association_id)
+    queues: dict[int, list[Organization]] = {a.pk: [] for a in associations}
+    for enterprise in enterprises:
+        if enterprise.pk in first:
+            queues[first[enterprise.pk]].append(enterprise)
+    featured = set(
+        RoleGrant.objects.filter(
+            organization__in=associations, role=Role.ADMIN, user__mobile__startswith="1380013800"
+        ).values_list("organization_id", flat=True)
+    )
+    ordered: list[Organization] = []
+    for association in associations:
+        if association.pk in featured:
+            ordered.extend(queues[association.pk][:FEATURED_PLANS])
+            del queues[association.pk][:FEATURED_PLANS]
+    while any(queues.values()):
+        for queue in queues.values():
+            if queue:
+                ordered.append(queue.pop(0))
+    return ordered
+
+
 def _reviewer(enterprise: Organization) -> User | None:
     association = (
         Membership.objects.filter(enterprise=enterprise, status=MembershipStatus.ACTIVE)
@@ -321,8 +359,8 @@ def write_plans(*, federation: Organization, associations: list[Organization], s
             plan_transition(
                 actor=reviewer, plan=plan, to=PlanStatus.RETURNED, reason="请按意见整改后重新提交"
             )
-    others = [e for e in enterprises if e not in with_users][: MAX_PLANS - count]
-    for n, enterprise in enumerate(others):
+    others = _spread([e for e in enterprises if e not in with_users], associations)
+    for n, enterprise in enumerate(others[: MAX_PLANS - count]):
         status, path = PATHS[n % len(PATHS)]
         _write_directly(enterprise, status, path, rng)
         count += 1

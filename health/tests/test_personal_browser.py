@@ -31,6 +31,9 @@ def shoot(page: Any, name: str) -> None:
 
 
 def fits_the_screen(page: Any) -> bool:
+    # A click on a link starts a navigation; on a busy machine the new document may not be
+    # there yet when the next line runs.
+    page.wait_for_load_state()
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
