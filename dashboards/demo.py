@@ -43,6 +43,7 @@ from orgs.models import (
 )
 from orgs.services import SiteData, membership_apply, membership_transition, site_create
 from plans.demo import write_plans
+from resumption.demo import write_resumption
 from sitelogs.demo import write_sitelogs
 from training.demo import write_training
 from workforce.models import DocumentType, Employee, EmploymentStatus
@@ -855,6 +856,7 @@ def demo_load(*, scale: float = 1.0) -> DemoSummary | None:
         )
         health = write_health(emergency=emergency, federation=federation, seed=SEED + 4)
         write_plans(federation=federation, associations=associations, seed=SEED + 7)
+        write_resumption(federation=federation, associations=associations, seed=SEED + 8)
         write_training(federation=federation, seed=SEED + 5)
         write_sitelogs(seed=SEED + 6, days=14)
         summary = DemoSummary(

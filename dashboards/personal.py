@@ -66,6 +66,19 @@ def _training(employee: Employee, token: str) -> dict[str, Any] | None:
     }
 
 
+@personal_section("return", order=20)
+def _return(employee: Employee, token: str) -> dict[str, Any] | None:
+    """Where the employee is, when they may come back (resumption app)."""
+    from resumption.selectors import own_assignment, own_declaration
+
+    return {
+        "template": "resumption/personal/_section.html",
+        "token": token,
+        "assignment": own_assignment(employee=employee),
+        "declaration": own_declaration(employee=employee),
+    }
+
+
 @access(Audience.TOKEN)
 @personal_page
 @require_http_methods(["GET", "POST"])

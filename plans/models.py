@@ -139,6 +139,19 @@ class TemplateItem(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(MAX_PARAMETER)],
     )
     parameter_unit = models.CharField(_("unit of the parameter"), max_length=30, blank=True)
+    # When the parameter is a number of rounds a day at each site (disinfection,
+    # ventilation, temperature checks), the kind of round: the plan sets the sites'
+    # schedules from it (plans.services.plan_site_schedules).
+    schedule = models.CharField(
+        _("site round"),
+        max_length=20,
+        blank=True,
+        choices=[
+            ("disinfection", _("Disinfection")),
+            ("ventilation", _("Ventilation")),
+            ("temperature", _("Temperature checks")),
+        ],
+    )
 
     class Meta:
         ordering = ["section", "order", "id"]

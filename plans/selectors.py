@@ -10,8 +10,7 @@ Roll-ups carry counts and enterprise names only: no team members, answers or fil
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
@@ -19,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import RoleGrant
-from orgs.models import Membership, MembershipStatus, Organization, OrganizationKind
+from orgs.models import Organization
 from orgs.selectors import enterprise_ids_visible
 from plans.checklist import gaps_by_plan, min_cover_by_plan
 from plans.models import (
@@ -167,105 +166,3 @@ def compliance_of(*, viewer: RoleGrant) -> Compliance | None:
         gaps_by_plan([plan]).get(plan.pk, 0),
         min_cover_by_plan([plan.pk]).get(plan.pk),
     )
-
-
-@dataclass
-class RollupRow:
-    """Counts for one group (a sector, an association): plans by status, gaps, low cover."""
-
-    key: str
-    label: str
-    enterprises: int = 0
-    statuses: Counter[str] = field(default_factory=Counter)
-    with_gaps: int = 0
-    low_cover: int = 0
-
-    @property
-    def without_plan(self) -> int:
-        return self.enterprises - sum(self.statuses.values())
-
-
-@dataclass
-class Rollup:
-    members: list[Compliance]  # associations only: one row per member enterprise
-    by_sector: list[RollupRow]
-    by_association: list[RollupRow]  # the federation only
-    by_district: list[RollupRow] = field(default_factory=list)  # the federation only
-
-
-def rollup(*, viewer: RoleGrant, sector: str = "", association: int | None = None) -> Rollup:
-    """An association's members (or the federation's enterprises) at a glance: per member
-    (association, or the federation drilling into one association), per sector and per
-    association (federation). Drafts count as plans started; nothing personal is read."""
-    org = viewer.organization
-    enterprises = Organization.objects.filter(kind=OrganizationKind.ENTERPRISE).select_related(
-        "sector", "district"
-    )
-    if org.is_association:
-        association = None
-        enterprises = enterprises.filter(
-            memberships__association=org, memberships__status=MembershipStatus.ACTIVE
-        )
-    elif not org.is_federation:
-        return Rollup([], [], [], [])
-    elif association is not None:
-        enterprises = enterprises.filter(
-            memberships__association_id=association,
-            memberships__status=MembershipStatus.ACTIVE,
-        )
-    if sector:
-        enterprises = enterprises.filter(sector_id=sector)
-    enterprise_list = list(enterprises.order_by("name", "pk").distinct())
-    plans = {
-        p.enterprise_id: p
-        for p in Plan.objects.filter(enterprise__in=[e.pk for e in enterprise_list])
-    }
-    gaps = gaps_by_plan(plans.values())
-    cover = min_cover_by_plan([p.pk for p in plans.values()])
-    rows = []
-    for enterprise in enterprise_list:
-        plan = plans.get(enterprise.pk)
-        rows.append(
-            Compliance(
-                enterprise,
-                plan,
-                gaps.get(plan.pk) if plan else None,
-                cover.get(plan.pk) if plan else None,
-            )
-        )
-    by_sector: dict[str, RollupRow] = {}
-    for row in rows:
-        key = row.enterprise.sector_id or ""
-        label = str(row.enterprise.sector) if row.enterprise.sector else "—"
-        _count(by_sector.setdefault(key, RollupRow(key, label)), row)
-    by_association: dict[str, RollupRow] = {}
-    by_district: dict[str, RollupRow] = {}
-    if org.is_federation:
-        for row in rows:
-            key = row.enterprise.district_id or ""
-            label = row.enterprise.district.name if row.enterprise.district else "—"
-            _count(by_district.setdefault(key, RollupRow(key, label)), row)
-        links = defaultdict(list)
-        for enterprise_id, association_id, name in Membership.objects.filter(
-            status=MembershipStatus.ACTIVE
-        ).values_list("enterprise_id", "association_id", "association__name"):
-            links[enterprise_id].append((str(association_id), name))
-        for row in rows:
-            for key, name in links.get(row.enterprise.pk) or [("", "")]:
-                _count(by_association.setdefault(key, RollupRow(key, name or "—")), row)
-    return Rollup(
-        members=rows if org.is_association or association is not None else [],
-        by_sector=sorted(by_sector.values(), key=lambda r: r.label),
-        by_association=sorted(by_association.values(), key=lambda r: r.label),
-        by_district=sorted(by_district.values(), key=lambda r: r.key),
-    )
-
-
-def _count(group: RollupRow, row: Compliance) -> None:
-    group.enterprises += 1
-    if row.plan is not None:
-        group.statuses[row.plan.status] += 1
-        if row.gaps:
-            group.with_gaps += 1
-        if row.low_cover:
-            group.low_cover += 1

@@ -427,7 +427,9 @@ def _create_from_data(
                 parameter=_decimal(raw.get("parameter")),
                 parameter_unit=raw.get("parameter_unit", ""),
             )
-            items.append(TemplateItem(section=section, order=i_order, **_clean_item(data)))
+            fields = _clean_item(data)
+            fields["schedule"] = raw.get("schedule", "")
+            items.append(TemplateItem(section=section, order=i_order, **fields))
         TemplateItem.objects.bulk_create(items)
     return template
 
@@ -929,6 +931,66 @@ def plan_submit(*, actor: User, plan: Plan) -> Plan:
     _require_enterprise_writer(actor, plan)
     to = PlanStatus.SUBMITTED if plan.status == PlanStatus.DRAFT else PlanStatus.RESUBMITTED
     return plan_transition(actor=actor, plan=plan, to=to)
+
+
+# ---------------------------------------------------------------- site rounds
+
+
+@dataclass(frozen=True)
+class RoundsApplied:
+    """What `plan_site_schedules` set: rounds a day per kind, and on how many sites."""
+
+    per_day: dict[str, int]
+    sites: int
+
+
+@transaction.atomic
+def plan_site_schedules(*, actor: User, plan: Plan) -> RoundsApplied:
+    """Set every site's schedule of rounds (disinfection, ventilation, temperature checks)
+    from the plan's checklist: per kind, the largest number of rounds a day that the
+    plan's template items ask for (items tagged with `schedule`). Site administrators'
+    right (sitelogs.services.schedule_set); each schedule names the plan as its source."""
+    from orgs.models import Site
+    from sitelogs.services import schedule_set
+
+    _require_enterprise_writer(actor, plan)
+    per_day: dict[str, int] = {}
+    for kind, parameter in (
+        TemplateItem.objects.filter(
+            section__template_id__in=template_ids(plan), parameter__isnull=False
+        )
+        .exclude(schedule="")
+        .values_list("schedule", "parameter")
+    ):
+        rounds = int(parameter or 0)
+        if 1 <= rounds <= 24:
+            per_day[kind] = max(per_day.get(kind, 0), rounds)
+    if not per_day:
+        raise ValidationError(
+            _("The plan's checklist names no number of rounds a day for the sites."),
+            code="no_rounds",
+        )
+    sites = list(Site.objects.filter(enterprise=plan.enterprise).order_by("pk"))
+    if not sites:
+        raise ValidationError(_("Add your sites first: the rounds are set per site."))
+    for site in sites:
+        for kind, rounds in sorted(per_day.items()):
+            schedule_set(
+                actor=actor,
+                site=site,
+                kind=kind,
+                slots=rounds,
+                duration_minutes=30 if kind == "ventilation" else 0,
+                source=f"plan {plan.pk}",
+            )
+    audit_record(
+        actor=actor,
+        action="plan.site_schedules",
+        scope=plan.enterprise,
+        obj=plan,
+        changes={"per_day": per_day, "sites": len(sites)},
+    )
+    return RoundsApplied(per_day, len(sites))
 
 
 # ---------------------------------------------------------------- review

@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -363,6 +364,37 @@ def submit(request: GrantRequest, pk: int) -> HttpResponseBase:
     return redirect("plans:mine")
 
 
+@access(Audience.ENTERPRISE, admin=True)
+@require_POST
+def site_schedules(request: GrantRequest, pk: int) -> HttpResponseBase:
+    """Set every site's rounds (disinfection, ventilation, temperature) from the plan."""
+    plan = _own_plan(request, pk)
+    try:
+        applied = services.plan_site_schedules(actor=request.user, plan=plan)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("plans:mine")
+    messages.success(
+        request,
+        _("The rounds of your %(sites)d sites now follow the plan: %(rounds)s.")
+        % {
+            "sites": applied.sites,
+            "rounds": "，".join(
+                _("%(kind)s %(n)d a day") % {"kind": ROUND_NAMES.get(kind, kind), "n": n}
+                for kind, n in sorted(applied.per_day.items())
+            ),
+        },
+    )
+    return redirect("sitelogs:index")
+
+
+ROUND_NAMES = {
+    "disinfection": pgettext_lazy("site round", "disinfection"),
+    "ventilation": pgettext_lazy("site round", "ventilation"),
+    "temperature": pgettext_lazy("site round", "temperature checks"),
+}
+
+
 @access(Audience.MEMBER)
 @require_GET
 def evidence(request: GrantRequest, pk: int) -> HttpResponseBase:
@@ -518,29 +550,6 @@ def bulk_approve(request: GrantRequest) -> HttpResponse:
         actor=request.user, plans=plans, reason=request.POST.get("reason", "")[:1000]
     )
     return render(request, "plans/bulk_result.html", {"result": result, "grant": request.grant})
-
-
-@access(Audience.STEWARD)
-@require_GET
-def rollup(request: GrantRequest) -> HttpResponse:
-    """Members at a glance (association) or per association and sector (federation)."""
-    sector = request.GET.get("sector", "")[:40]
-    raw = request.GET.get("association", "")
-    association = int(raw) if raw.isdigit() and len(raw) < 10 else None
-    data = selectors.rollup(viewer=request.grant, sector=sector, association=association)
-    return render(
-        request,
-        "plans/rollup.html",
-        {
-            "data": data,
-            "sector": sector,
-            "association": association,
-            "sectors": sector_list(),
-            "statuses": PlanStatus.choices,
-            "low_days": LOW_COVER_DAYS,
-            "grant": request.grant,
-        },
-    )
 
 
 # ---------------------------------------------------------------- templates

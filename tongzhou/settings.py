@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "plans",
     "training",
     "sitelogs",
+    "resumption",
     "dashboards",
     "public",
 ]

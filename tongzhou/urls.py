@@ -20,6 +20,7 @@ urlpatterns = [
     path("plans/", include("plans.urls")),
     path("training/", include("training.urls")),
     path("sitelogs/", include("sitelogs.urls")),
+    path("resumption/", include("resumption.urls")),
     path("api/v1/", api.urls),
     # An employee's personal pages (no account: a signed link, workforce.links).
     path("me/<str:token>/", include("dashboards.personal_urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("pass/", include("health.verify_urls")),  # a scanned clearance pass
     path("me/<str:token>/notices/", include("notices.personal_urls")),
     path("me/<str:token>/training/", include("training.personal_urls")),
+    path("me/<str:token>/return/", include("resumption.personal_urls")),
     path("", include("dashboards.urls")),
     path("", include("public.urls")),
 ]

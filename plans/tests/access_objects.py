@@ -41,7 +41,12 @@ def objects(name: str, cast: Any) -> dict[str, Any] | None:
     if name == "plans:answer":
         plan = _plan(cast)
         return {"pk": plan.pk, "item": plan.answers.first().item_id}
-    if name in {"plans:commitment", "plans:submit", "plans:packet"} or name in {
+    if name in {
+        "plans:commitment",
+        "plans:submit",
+        "plans:packet",
+        "plans:site_schedules",
+    } or name in {
         "plans:review",
         "plans:comment",
         "plans:decide",
