@@ -73,8 +73,18 @@ def write_resumption(
         )
         .filter(people__gt=0, places__gt=0)
         .distinct()
-        .order_by("pk")[:MAX_ENTERPRISES]
+        .order_by("pk")
     )
+    # Applications are approved only with an approved prevention plan: those enterprises
+    # get the approved applications (and the published plans); the others go round the
+    # other states.
+    ready = [e for e in enterprises if services.prevention_plan_approved(e) is not False]
+    ready = ready[:MAX_PLANNED]
+    others = [e for e in enterprises if e not in ready][: MAX_ENTERPRISES - len(ready)]
+    cycle = [state for state in CYCLE if state != "approved"]
+    targets = [(e, "approved") for e in ready] + [
+        (e, cycle[n % len(cycle)]) for n, e in enumerate(others)
+    ]
     districts = list(
         Division.objects.filter(parent_id="440300", level__in=["county", "functional_area"])
     )
@@ -82,13 +92,8 @@ def write_resumption(
         d.code: d for d in Division.objects.filter(code__in={c for o in ORIGINS for c in o[:2]})
     }
     made = 0
-    planned = 0
     approved: list[tuple[Any, User | None]] = []
-    for n, enterprise in enumerate(enterprises):
-        target = CYCLE[n % len(CYCLE)]
-        can_approve = services.prevention_plan_approved(enterprise) is not False
-        if target == "approved" and (not can_approve or planned >= MAX_PLANNED):
-            target = "submitted"
+    for enterprise, target in targets:
         author = _admin(enterprise)
         sites = list(Site.objects.filter(enterprise=enterprise).order_by("pk"))
         people = list(
@@ -160,7 +165,6 @@ def write_resumption(
         )
         _declare(people, rng, start, districts, divisions, author)
         approved.append((application, author))
-        planned += 1
     if approved:
         # The federation-wide wave over the submitted applications, within district caps;
         # then each enterprise's own plan within its quota, and two weeks of attendance.

@@ -514,6 +514,12 @@ def overview(request: GrantRequest) -> HttpResponse:
     start = today - dt.timedelta(days=6)
     status = request.GET.get("status") or ""
     applications = selectors.application_list(viewer=request.grant, status=status or None)
+    districts = selectors.arrivals_by_district(viewer=request.grant, start=start)
+    busy = [
+        d
+        for d in districts
+        if any(r["planned_arrivals"] or r["planned_starts"] or r["actual"] for r in d.days)
+    ]
     return render(
         request,
         "resumption/overview.html",
@@ -522,7 +528,8 @@ def overview(request: GrantRequest) -> HttpResponse:
             "statuses": ApplicationStatus.choices,
             "status": status,
             **paginate(request, applications),
-            "districts": selectors.arrivals_by_district(viewer=request.grant, start=start),
+            "districts": busy,
+            "quiet_districts": [d for d in districts if d not in busy],
             "by_sector": selectors.resumption_rates(
                 viewer=request.grant, by="sector", start=today - dt.timedelta(days=13)
             ),
