@@ -6,6 +6,9 @@ than the caller's limit. Executables (Windows PE, ELF, Mach-O) and scripts are r
 whatever their name. The content type recorded is the one the content proves, never the
 one the browser sent.
 
+`save_with_file` stores an upload on a model's file field and saves the row, deleting the
+stored file again when the row (or the caller's audit record) cannot be saved.
+
 `file_response` serves a stored file as an attachment (never inline), with `nosniff`, a
 sandboxing CSP and an RFC 6266 `Content-Disposition` that carries the original name.
 """
@@ -17,12 +20,14 @@ import re
 import struct
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import filetype  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -292,3 +297,25 @@ def file_response(stored_file: File[bytes], name: str, content_type: str) -> Fil
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def save_with_file(
+    row: Any,
+    *,
+    field: str,
+    upload: UploadedFile,
+    name: str,
+    then: Callable[[], object] = lambda: None,
+) -> None:
+    """Store `upload` as `row.<field>` under `name`, save the row and run `then` (the
+    audit record); if any of that fails, delete the stored file and re-raise, so a failed
+    write leaves no orphan file behind."""
+    stored_field = getattr(row, field)
+    stored_field.save(name, upload, save=False)
+    stored = stored_field.name
+    try:
+        row.save()
+        then()
+    except Exception:
+        default_storage.delete(stored)
+        raise

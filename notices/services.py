@@ -46,7 +46,7 @@ from accounts.models import Role, RoleGrant, User
 from audit.services import audit_record
 from lib import crypto
 from lib.periodic import periodic
-from lib.uploads import ATTACHMENT_KINDS, upload_check
+from lib.uploads import ATTACHMENT_KINDS, save_with_file, upload_check
 from notices.markdown import clean_line, clean_text, plain_text, render_markdown
 from notices.models import (
     SOURCED_CATEGORIES,
@@ -952,20 +952,19 @@ def attachment_add(*, actor: User, notice: Notice, upload: UploadedFile) -> Atta
         sha256=checked.sha256,
         uploaded_by=actor,
     )
-    attachment.file.save(checked.name, upload, save=False)
-    stored = attachment.file.name
-    try:
-        attachment.save()
-        audit_record(
+    save_with_file(
+        attachment,
+        field="file",
+        upload=upload,
+        name=checked.name,
+        then=lambda: audit_record(
             actor=actor,
             action="notice.attachment_add",
             scope=current.publisher,
             obj=current,
             changes={"attachment": attachment.pk, "name": checked.name, "size": checked.size},
-        )
-    except Exception:
-        default_storage.delete(stored)
-        raise
+        ),
+    )
     return attachment
 
 

@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import RoleGrant
+from accounts.models import RoleGrant, User
 from orgs.models import Organization
 from orgs.selectors import enterprise_ids_visible
 from plans.checklist import gaps_by_plan, min_cover_by_plan
@@ -27,6 +27,7 @@ from plans.models import (
     Plan,
     PlanAnswer,
     PlanStatus,
+    TemplateItem,
     TemplateStatus,
 )
 
@@ -166,3 +167,23 @@ def compliance_of(*, viewer: RoleGrant) -> Compliance | None:
         gaps_by_plan([plan]).get(plan.pk, 0),
         min_cover_by_plan([plan.pk]).get(plan.pk),
     )
+
+
+def responsible_candidates(*, plan: Plan) -> QuerySet[User]:
+    """The users of the plan's enterprise (one may be named responsible for prevention);
+    `plan` comes from a scoped selector."""
+    return User.objects.filter(
+        pk__in=RoleGrant.objects.filter(organization=plan.enterprise).values("user_id")
+    ).order_by("name", "pk")
+
+
+def plan_item_get(*, plan: Plan, pk: int) -> TemplateItem:
+    """A checklist item of one of the plan's template versions, else 404."""
+    from plans.checklist import template_ids
+
+    try:
+        return TemplateItem.objects.select_related("section").get(
+            pk=pk, section__template_id__in=template_ids(plan)
+        )
+    except TemplateItem.DoesNotExist:
+        raise Http404 from None

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -19,7 +18,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import GrantRequest
-from accounts.models import RoleGrant, User
 from lib.access import Audience, access
 from lib.pages import paginate
 from lib.uploads import IMAGE_KINDS, accept_attribute, file_response
@@ -62,13 +60,6 @@ def _is_htmx(request: GrantRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _people(plan: Plan) -> QuerySet[User]:
-    """The enterprise's users, who may be named responsible for prevention."""
-    return User.objects.filter(
-        pk__in=RoleGrant.objects.filter(organization=plan.enterprise).values("user_id")
-    ).order_by("name", "pk")
-
-
 def _rows(request: GrantRequest, *names: str) -> list[list[str]]:
     """Parallel lists posted as name=… repeated, trimmed to the longest, at most 60 rows."""
     columns = [request.POST.getlist(n)[:60] for n in names]
@@ -100,7 +91,7 @@ def _section_context(
                 "version": plan.version,
                 **{f: getattr(plan, f) for f in services.SECTION_FIELDS["enterprise"]},
             },
-            people=_people(plan),
+            people=selectors.responsible_candidates(plan=plan),
         )
     elif name == "staff":
         context["form"] = form or StaffSectionForm(
@@ -201,7 +192,11 @@ def section(request: GrantRequest, pk: int, name: str) -> HttpResponseBase:
     try:
         if name in {"enterprise", "staff"}:
             form_class = EnterpriseSectionForm if name == "enterprise" else StaffSectionForm
-            kwargs: dict[str, Any] = {"people": _people(plan)} if name == "enterprise" else {}
+            kwargs: dict[str, Any] = (
+                {"people": selectors.responsible_candidates(plan=plan)}
+                if name == "enterprise"
+                else {}
+            )
             form = form_class(request.POST, **kwargs)
             if not form.is_valid():
                 return _render_section(request, plan, name, form=form, status=422)
@@ -253,17 +248,6 @@ def section(request: GrantRequest, pk: int, name: str) -> HttpResponseBase:
     return redirect(reverse("plans:mine") + f"#section-{name}")
 
 
-def _item_of(plan: Plan, item_pk: int) -> TemplateItem:
-    from plans.checklist import template_ids
-
-    try:
-        return TemplateItem.objects.select_related("section").get(
-            pk=item_pk, section__template_id__in=template_ids(plan)
-        )
-    except TemplateItem.DoesNotExist:
-        raise Http404 from None
-
-
 def _render_item(
     request: GrantRequest, plan: Plan, item: TemplateItem, *, error: str = "", status: int = 200
 ) -> HttpResponse:
@@ -290,7 +274,7 @@ def _render_item(
 def answer(request: GrantRequest, pk: int, item: int) -> HttpResponseBase:
     """Answer one checklist item with its evidence (htmx fragment)."""
     plan = _own_plan(request, pk)
-    template_item = _item_of(plan, item)
+    template_item = selectors.plan_item_get(plan=plan, pk=item)
     if request.method != "POST":
         return _render_item(request, plan, template_item)
     form = AnswerForm(request.POST, request.FILES)
@@ -501,7 +485,11 @@ def comment(request: GrantRequest, pk: int) -> HttpResponseBase:
     if not form.is_valid():
         messages.error(request, _("Write a comment under 1,000 characters."))
         return redirect("plans:review", pk=plan.pk)
-    item = _item_of(plan, form.cleaned_data["item"]) if form.cleaned_data["item"] else None
+    item = (
+        selectors.plan_item_get(plan=plan, pk=form.cleaned_data["item"])
+        if form.cleaned_data["item"]
+        else None
+    )
     try:
         services.comment_add(
             actor=request.user, plan=plan, item=item, text=form.cleaned_data["text"]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import GrantRequest
 from lib.access import Audience, access
 from lib.pages import paginate
+from orgs.selectors import site_list
 from resumption import imports, planning, selectors, services
 from resumption import waves as waves_service
 from resumption.forms import (
@@ -390,9 +391,9 @@ def assignment_pin(request: GrantRequest, pk: int) -> HttpResponse:
     plan_row = assignment.plan
     labels, _loads, _calendar = planning.site_loads(plan_row)
     frame = planning.frame_of(plan_row.application, plan_row.horizon_days)
-    from orgs.models import Site
-
-    sites = Site.objects.filter(pk__in=list(frame.sites), enterprise=request.grant.organization)
+    sites = site_list(viewer=request.grant, enterprise=request.grant.organization).filter(
+        pk__in=list(frame.sites)
+    )
     form = PinForm(
         request.POST if request.method == "POST" else None,
         shifts=labels,

@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleGrant, User
 from audit.services import audit_record
-from lib.uploads import IMAGE_KINDS, upload_check
+from lib.uploads import IMAGE_KINDS, save_with_file, upload_check
 from orgs.models import Site
 from sitelogs.models import Kind, LogEntry, SiteSchedule
 from sitelogs.rules import LATE_DAYS, MAX_SLOTS, defaults_in_force, parse_time, spread
@@ -253,25 +252,16 @@ def _check_times(slot_date: dt.date, done_at: dt.datetime) -> None:
         raise ValidationError({"done_at": _("The time done is before the day of the round.")})
 
 
-def _attach_photo(entry: LogEntry, photo: UploadedFile | None) -> str:
+def _save_with_photo(entry: LogEntry, photo: UploadedFile | None) -> None:
+    """Save the entry, with its photo checked by content when there is one."""
     if photo is None:
-        return ""
+        entry.save()
+        return
     checked = upload_check(photo, allowed=IMAGE_KINDS, max_bytes=photo_max_bytes())
     entry.photo_name = checked.name
     entry.photo_content_type = checked.content_type
     entry.photo_sha256 = checked.sha256
-    entry.photo.save(checked.name, photo, save=False)
-    return str(entry.photo.name)
-
-
-def _save_with_photo(entry: LogEntry, photo: UploadedFile | None) -> None:
-    stored = _attach_photo(entry, photo)
-    try:
-        entry.save()
-    except Exception:
-        if stored:
-            default_storage.delete(stored)
-        raise
+    save_with_file(entry, field="photo", upload=photo, name=checked.name)
 
 
 @transaction.atomic

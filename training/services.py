@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, RoleGrant, User
 from audit.services import audit_record
 from lib import crypto
-from lib.uploads import ATTACHMENT_KINDS, upload_check
+from lib.uploads import ATTACHMENT_KINDS, save_with_file, upload_check
 from notices.markdown import clean_line, clean_text, render_markdown
 from notify.models import Channel
 from notify.services import Message, Recipient, notify_send
@@ -377,20 +377,19 @@ def file_add(*, actor: User, course: Course, upload: UploadedFile) -> CourseFile
         sha256=checked.sha256,
         uploaded_by=actor,
     )
-    row.file.save(checked.name, upload, save=False)
-    stored = row.file.name
-    try:
-        row.save()
-        audit_record(
+    save_with_file(
+        row,
+        field="file",
+        upload=upload,
+        name=checked.name,
+        then=lambda: audit_record(
             actor=actor,
             action="training.file_add",
             scope=current.publisher,
             obj=current,
             changes={"file": row.pk, "name": checked.name, "size": checked.size},
-        )
-    except Exception:
-        default_storage.delete(stored)
-        raise
+        ),
+    )
     return row
 
 
