@@ -41,6 +41,7 @@ from health.services import FormSpec, checkin_form_for, checkin_submit
 from lib import crypto
 from lib.ids import normalize_mobile
 from lib.spreadsheets import SpreadsheetError, read_sheet, require_headers, write_xlsx
+from lib.uploads import clean_filename
 from orgs.models import Division, Organization
 from workforce.models import Employee, EmploymentStatus
 
@@ -507,8 +508,6 @@ def _example(question: Question) -> str:
 
 # --- In the background --------------------------------------------------------------------
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
-
 
 @transaction.atomic
 def checkin_import_create(
@@ -534,9 +533,11 @@ def checkin_import_create(
             % {"limit": IMPORT_MAX_PER_HOUR},
             code="rate_limited",
         )
-    name = _UNSAFE.sub("", filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip()
     job = CheckInImport.objects.create(
-        enterprise=enterprise, created_by=actor, filename=name[-200:] or "upload", content=content
+        enterprise=enterprise,
+        created_by=actor,
+        filename=clean_filename(filename, default="upload"),
+        content=content,
     )
     transaction.on_commit(partial(_enqueue, job.pk))
     return job
