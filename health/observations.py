@@ -120,7 +120,7 @@ def observation_clean(*, employee: Employee, data: ObservationInput, today: dt.d
 
 def _open_observation(employee: Employee) -> Observation | None:
     return (
-        Observation.objects.select_for_update()
+        Observation.objects.select_for_update(of=("self",))
         .filter(employee=employee, released_on__isnull=True)
         .first()
     )
@@ -187,7 +187,9 @@ def observation_release(
 ) -> Observation:
     """End an observation explicitly; an early release needs a reason. Logged and audited."""
     observation = (
-        Observation.objects.select_for_update().select_related("enterprise").get(pk=observation.pk)
+        Observation.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=observation.pk)
     )
     _check_version(observation, version)
     today = timezone.localdate()
@@ -231,7 +233,9 @@ def observation_extend(
 ) -> Observation:
     """Move the planned end of a running observation later, for a stated reason."""
     observation = (
-        Observation.objects.select_for_update().select_related("enterprise").get(pk=observation.pk)
+        Observation.objects.select_for_update(of=("self",))
+        .select_related("enterprise")
+        .get(pk=observation.pk)
     )
     _check_version(observation, version)
     note = " ".join(note.split())

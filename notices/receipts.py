@@ -355,7 +355,9 @@ def notice_relay(
 def receipts_remind(*, actor: User, notice: Notice) -> int:
     """Notify again the recipients of `notice` that have not acknowledged it; returns how
     many receipts are reminded. Refused within an hour of the previous reminder."""
-    notice = Notice.objects.select_for_update().select_related("publisher").get(pk=notice.pk)
+    notice = (
+        Notice.objects.select_for_update(of=("self",)).select_related("publisher").get(pk=notice.pk)
+    )
     if notice.status != Notice.Status.PUBLISHED:
         raise ValidationError(_("Only a published notice can be reminded of."), code="status")
     receipts = Receipt.objects.filter(notice=notice)

@@ -855,7 +855,7 @@ def answer_save(
         else:
             raise ValidationError({"evidence": _("This item asks for no file.")})
         checked = upload_check(upload, allowed=allowed, max_bytes=EVIDENCE_MAX_BYTES)
-    answer = PlanAnswer.objects.select_for_update().filter(plan=plan, item=item).first()
+    answer = PlanAnswer.objects.select_for_update(of=("self",)).filter(plan=plan, item=item).first()
     seen = answer.version if answer is not None else 0
     if data.version != seen:
         raise ValidationError(
@@ -1096,7 +1096,9 @@ def _notify_reviewers(plan: Plan, event: PlanEvent) -> None:
 @transaction.atomic
 def plan_transition(*, actor: User, plan: Plan, to: str, reason: str = "") -> Plan:
     """Move a plan to a new status: the only code that assigns `status`."""
-    current = Plan.objects.select_for_update().select_related("enterprise").get(pk=plan.pk)
+    current = (
+        Plan.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=plan.pk)
+    )
     allowed = Plan.ALLOWED_TRANSITIONS.get(current.status, set())
     if to not in allowed:
         raise ValidationError(

@@ -164,7 +164,9 @@ def declaration_save(
         "via": via,
         "recorded_by": actor,
     }
-    declaration = ReturnDeclaration.objects.select_for_update().filter(employee=employee).first()
+    declaration = (
+        ReturnDeclaration.objects.select_for_update(of=("self",)).filter(employee=employee).first()
+    )
     if declaration is None:
         declaration = ReturnDeclaration(employee=employee, revision=1, **fields)
         declaration.save()

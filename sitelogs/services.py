@@ -131,7 +131,7 @@ def schedule_set(
         "source": clean_line(source, limit=200),
     }
     current = (
-        SiteSchedule.objects.select_for_update()
+        SiteSchedule.objects.select_for_update(of=("self",))
         .filter(site=site, kind=kind, valid_until__isnull=True)
         .first()
     )
@@ -170,7 +170,7 @@ def schedule_set(
 def schedule_end(*, actor: User | None, schedule: SiteSchedule) -> None:
     """Stop a schedule: no more rounds fall due from tomorrow (from today if it began today)."""
     _require(actor, schedule.site, (Role.ADMIN,))
-    locked = SiteSchedule.objects.select_for_update().get(pk=schedule.pk)
+    locked = SiteSchedule.objects.select_for_update(of=("self",)).get(pk=schedule.pk)
     if locked.valid_until is not None:
         return
     today = timezone.localdate()
@@ -288,7 +288,7 @@ def entry_record(
     _check_times(slot_date, done_at)
     _check_slot(schedule, slot_date, slot_time)
     # Lock the schedule so two taps on the same slot cannot both pass the check below.
-    SiteSchedule.objects.select_for_update().filter(pk=schedule.pk).first()
+    SiteSchedule.objects.select_for_update(of=("self",)).filter(pk=schedule.pk).first()
     if (
         slot_time is not None
         and LogEntry.objects.filter(

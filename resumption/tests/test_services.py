@@ -45,7 +45,7 @@ def test_it_derives_the_risk_level_with_the_rule_version(cast):
     assert DeclarationRevision.objects.filter(declaration=declaration).count() == 2
 
 
-def test_it_honours_a_regions_effective_dates():
+def test_it_honours_a_regions_effective_dates(reference_data: None) -> None:
     table = rules.RiskRegionRules.model_validate(
         {
             **rules.default_risk_regions(),
