@@ -181,7 +181,8 @@ def _keep_one_admin(grant: RoleGrant) -> None:
         )
 
 
-def _hash_api_key(secret: str) -> str:
+def api_key_hash(secret: str) -> str:
+    """What is stored of a key: its SHA-256 (the secret has 256 random bits, no salt needed)."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -199,7 +200,7 @@ def api_key_create(
         organization=organization,
         name=name.strip()[:100],
         prefix=secret[: len(API_KEY_PREFIX) + 8],
-        key_hash=_hash_api_key(secret),
+        key_hash=api_key_hash(secret),
         can_write=can_write,
         created_by=actor,
     )
@@ -223,7 +224,7 @@ def api_key_authenticate(secret: str) -> ApiKey | None:
         return None
     key = (
         ApiKey.objects.select_related("organization", "created_by")
-        .filter(key_hash=_hash_api_key(secret), revoked_at__isnull=True)
+        .filter(key_hash=api_key_hash(secret), revoked_at__isnull=True)
         .first()
     )
     if key is not None:

@@ -172,9 +172,9 @@ def setup_django(name: str) -> None:
     django.setup()
 
 
-def gunicorn_workers() -> int:
-    """The worker count deploy/gunicorn.conf.py picks on this machine."""
-    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+def gunicorn_workers(config: str = "gunicorn.conf.py") -> int:
+    """The worker count a deploy/ gunicorn configuration picks on this machine."""
+    conf = runpy.run_path(str(ROOT / "deploy" / config))
     return int(conf["workers"])
 
 
@@ -467,6 +467,7 @@ def settle(conn: Any, limit: float = 60) -> None:
 def reset_checkins(conn: Any, enterprise_ids: list[int]) -> None:
     """Empty the check-in tables and the rollup rows of the bench enterprises."""
     conn.execute("TRUNCATE health_checkin RESTART IDENTITY CASCADE")
+    conn.execute("TRUNCATE health_rollupdelta")
     conn.execute("DELETE FROM health_dailyrollup WHERE enterprise_id = ANY(%s)", [enterprise_ids])
     conn.execute("CHECKPOINT")
 
@@ -524,7 +525,10 @@ def bench_server(
     conn: Any,
     *,
     writes: bool = True,
-) -> dict[str, Any]:
+    rounds: int | None = None,
+    first: int = 0,
+) -> list[dict[str, Any]]:
+    """Start the server, probe and warm it, run wrk `rounds` times, stop it; the runs."""
     env = wrk_env(plan, args)
     probe = fixture.enterprises[0]
     runs: list[dict[str, Any]] = []
@@ -537,7 +541,7 @@ def bench_server(
         # Warm-up: every worker imports, connects and fills its caches.
         wrk(url, args, env, duration=3)
         settle(conn)  # requests in flight when wrk stops still commit: wait for them
-        for r in range(args.runs):
+        for r in range(first, first + (rounds or args.runs)):
             reset_checkins(conn, fixture.enterprise_ids)
             load_before = os.getloadavg()[0]
             result: dict[str, Any] = dict(wrk(url, args, env, duration=args.duration))
@@ -569,6 +573,10 @@ def bench_server(
                 f", checks {'ok' if all(result['checks'].values()) else result['checks']}; "
                 f"load average {load_before:.1f} → {result['loadavg_1min_after']:.1f}"
             )
+    return runs
+
+
+def summary(label: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     rates = [run["req_s"] for run in runs]
     return {
         "label": label,
@@ -740,7 +748,23 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=0, help="0 = deploy/gunicorn.conf.py's")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="Django's; 0 = deploy/gunicorn.conf.py's"
+    )
+    parser.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=0,
+        help="the ingest service's and the baseline's; 0 = deploy/gunicorn-ingest.conf.py's",
+    )
+    parser.add_argument(
+        "--ingest-pool", type=int, default=4, help="PostgreSQL connections per ingest worker"
+    )
+    parser.add_argument(
+        "--django",
+        action="store_true",
+        help="also measure the Django endpoint (health/api.py) on the same path",
+    )
     parser.add_argument("--port", type=int, default=18411)
     parser.add_argument("--fresh", action="store_true", help="drop and recreate the database")
     parser.add_argument("--profile", type=int, default=0, help="profile N in-process requests")
@@ -760,9 +784,11 @@ def main() -> None:
     import psycopg
 
     workers = args.workers or gunicorn_workers()
+    ingest_workers = args.ingest_workers or gunicorn_workers("gunicorn-ingest.conf.py")
     print(
         f"database {BENCH_DB} ({'created' if created else 'reused'}), migrated in "
-        f"{t_migrate:.1f} s; gunicorn/uvicorn workers: {workers}; wrk -t{args.threads} "
+        f"{t_migrate:.1f} s; ingest service and baseline: {ingest_workers} uvicorn workers; "
+        f"Django: {workers} gunicorn sync workers; wrk -t{args.threads} "
         f"-c{args.connections} -d{args.duration}s × {args.runs}"
     )
     fixture = load_fixture(args.employees, args.enterprises)
@@ -785,6 +811,7 @@ def main() -> None:
         "employees": fixture.employee_count,
         "enterprises": len(fixture.enterprises),
         "workers": workers,
+        "ingest_workers": ingest_workers,
         "wrk": f"-t{args.threads} -c{args.connections} -d{args.duration}s x {args.runs}",
         "cores": os.cpu_count(),
     }
@@ -810,9 +837,37 @@ def main() -> None:
             env,
             f"http://{bind}/api/v1/docs",
         )
+        servers: list[tuple[str, Server, bool]] = []
         if not args.skip_real:
-            print("real endpoint: gunicorn (deploy/gunicorn.conf.py) + Django, production")
-            results["real"] = bench_server("real", gunicorn, url, fixture, plan, args, conn)
+            ingest_env = dict(env)
+            ingest_env.update(
+                INGEST_BIND=bind,
+                INGEST_CONCURRENCY=str(ingest_workers),
+                INGEST_POOL_SIZE=str(args.ingest_pool),
+            )
+            ingest = Server(
+                "ingest",
+                [str(BIN / "gunicorn"), "--config", "deploy/gunicorn-ingest.conf.py"],
+                ingest_env,
+                url,
+            )
+            servers.append(("real", ingest, True))
+        if not args.skip_baseline:
+            base_env = dict(os.environ)
+            base_env.update(BENCH_DSN=database_url(BENCH_DB), BENCH_PATH=CHECKIN_PATH)
+            uvicorn = Server(
+                "baseline",
+                [
+                    str(BIN / "uvicorn"), "bench.baseline_fastapi:app", "--host", "127.0.0.1",
+                    "--port", str(args.port), "--workers", str(ingest_workers), "--no-access-log",
+                    "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
+                ],
+                base_env,
+                f"http://{bind}/ping",
+            )  # fmt: skip
+            servers.append(("baseline", uvicorn, True))
+        if args.django:
+            servers.append(("django", gunicorn, True))
         if args.floor:
             floor = Server(
                 "floor",
@@ -823,30 +878,33 @@ def main() -> None:
                 env,
                 f"http://{bind}/api/v1/docs",
             )  # fmt: skip
-            print("floor: the same gunicorn + Django + middleware, a view that only authenticates")
-            results["floor"] = bench_server(
-                "floor", floor, url, fixture, plan, args, conn, writes=False
-            )
-        if not args.skip_baseline:
-            base_env = dict(os.environ)
-            base_env.update(BENCH_DSN=database_url(BENCH_DB), BENCH_PATH=CHECKIN_PATH)
-            uvicorn = Server(
-                "baseline",
-                [
-                    str(BIN / "uvicorn"), "bench.baseline_fastapi:app", "--host", "127.0.0.1",
-                    "--port", str(args.port), "--workers", str(workers), "--no-access-log",
-                    "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
-                ],
-                base_env,
-                f"http://{bind}/ping",
-            )  # fmt: skip
-            print(f"baseline: FastAPI + psycopg async pool, uvicorn {workers} workers")
-            results["baseline"] = bench_server("baseline", uvicorn, url, fixture, plan, args, conn)
+            servers.append(("floor", floor, False))
+        print(
+            "real endpoint: the ingest service, gunicorn (deploy/gunicorn-ingest.conf.py, "
+            f"{ingest_workers} uvicorn workers) + PG, production settings; baseline: FastAPI "
+            f"+ psycopg async pool, uvicorn {ingest_workers} workers; taken in turns, one run "
+            "each per round, so that a busier moment of the machine falls on both"
+        )
+        collected: dict[str, list[dict[str, Any]]] = {label: [] for label, _s, _w in servers}
+        for r in range(args.runs):
+            for label, server, writes in servers:
+                collected[label] += bench_server(
+                    label, server, url, fixture, plan, args, conn,
+                    writes=writes, rounds=1, first=r,
+                )  # fmt: skip
+        for label, runs in collected.items():
+            results[label] = summary(label, runs)
+        if "baseline" in results:
+            base = results["baseline"]["req_s_median"]
             if "real" in results:
-                real, base = results["real"], results["baseline"]
-                results["ratio"] = real["req_s_median"] / base["req_s_median"]
-        ratio = results.get("ratio")
-        if args.profile or (ratio is not None and ratio < 0.5):
+                results["ratio"] = results["real"]["req_s_median"] / base
+                results["ratio_per_round"] = [
+                    real["req_s"] / baseline["req_s"]
+                    for real, baseline in zip(collected["real"], collected["baseline"], strict=True)
+                ]
+            if "django" in results:
+                results["django_ratio"] = results["django"]["req_s_median"] / base
+        if args.profile:
             print("profiling the endpoint in one process …")
             results["profile"] = profile_endpoint(fixture, args.profile or 300, conn)
         reset_checkins(conn, fixture.enterprise_ids)
@@ -860,13 +918,15 @@ def print_report(results: dict[str, Any]) -> None:
     print(
         f"Check-in ingest, {results['employees']:,} employees in {results['enterprises']} "
         f"enterprise(s), wrk {results['wrk']}, "
-        f"{results['workers']} workers, {results['cores']} cores shared with wrk and PostgreSQL"
+        f"{results['ingest_workers']} uvicorn workers (ingest, baseline), {results['workers']} "
+        f"sync (Django), {results['cores']} cores shared with wrk and PostgreSQL"
     )
     header = f"{'what':<48} {'req/s median (min–max)':>24} {'p50 ms':>8} {'p99 ms':>8}"
     print(header + f" {'non-2xx':>8} {'sock err':>8} {'checks':>7}")
     print("-" * (len(header) + 26))
     for key, label in (
-        ("real", "real endpoint: gunicorn sync + Django + PG"),
+        ("real", "real endpoint: ingest service (gunicorn+uvicorn)"),
+        ("django", "Django endpoint: gunicorn sync + Django + PG"),
         ("floor", "floor: same Django stack, authenticate only"),
         ("baseline", "baseline: uvicorn + FastAPI + psycopg INSERT"),
     ):
@@ -886,6 +946,12 @@ def print_report(results: dict[str, Any]) -> None:
         print(f"{'ref 1.7 pgbench single-row INSERT, 16 clients':<48} {11724:>24,}")
     if "ratio" in results:
         print(f"ratio real/baseline: {results['ratio']:.2f} (must be ≥ 0.5, aim 1.0)")
+        rounds = results.get("ratio_per_round") or []
+        if rounds:
+            listed = ", ".join(f"{r:.2f}" for r in rounds)
+            print(f"  per round (taken in turns): {listed}; median {statistics.median(rounds):.2f}")
+    if "django_ratio" in results:
+        print(f"ratio Django endpoint/baseline: {results['django_ratio']:.2f}")
     if "floor" in results and "baseline" in results:
         floor = results["floor"]["req_s_median"] / results["baseline"]["req_s_median"]
         print(

@@ -8,6 +8,11 @@
   problem nothing is recorded and `fields` lists every problem keyed `<index>.<field>`.
 - `GET /health/summary?day=`: the enterprise's counts for a day (no person).
 Both POSTs honour `Idempotency-Key` (lib/idempotency.py): a retry replays the answer.
+
+In production nginx sends `POST /health/checkins` with an API key to the ingest service
+(health/ingest, ADR 0012), which answers it the same way from the same code; this view
+answers it everywhere else (browser sessions, `make run`, a deployment without the
+service). Both are tested with the same tests (tests/test_api.py).
 """
 
 from __future__ import annotations

@@ -351,3 +351,23 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.day}"
+
+
+class RollupDelta(models.Model):
+    """A change to a `DailyRollup` row that could not be applied at once because another
+    check-in held the row: the ingest service adds one in the check-in's own statement
+    (health/ingest/statements.py) instead of waiting, and `health.rollups.rollup_fold`
+    adds the pending ones to the row moments later. Counts only, no person."""
+
+    enterprise = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    submitted = models.IntegerField(default=0)
+    normal = models.IntegerField(default=0)
+    attention = models.IntegerField(default=0)
+    abnormal = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["enterprise", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.day} +{self.submitted}"

@@ -8,6 +8,11 @@ Associations and the federation read only `DailyRollup` (grouped sums over an in
   the row of the enterprise and day, or when the row is missing an `INSERT … ON CONFLICT
   DO UPDATE` that creates it with the enterprise's roster, sector and district. The same
   SQL runs on PostgreSQL and SQLite (≥ 3.24).
+- `rollup_fold` adds pending `RollupDelta` rows to their rows. The ingest service
+  (health/ingest) does not wait for a row another check-in holds: it records the change as
+  a delta in the check-in's own statement and folds it moments later (and the periodic job
+  `health.rollup_fold` catches any left behind), so one enterprise's morning burst does not
+  queue on its one row.
 - `rollup_observations` recounts who is in isolation or observation, after an observation
   is recorded, released or extended.
 - `rollup_rebuild` recomputes rows from the check-ins, observations and roster (the nightly
@@ -23,11 +28,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from health.models import CheckIn, DailyRollup, Observation, Status
+from health.models import CheckIn, DailyRollup, Observation, RollupDelta, Status
 from orgs.models import Organization, OrganizationKind
 from workforce.models import Employee, EmploymentStatus
 
@@ -93,6 +98,27 @@ def _sql(name: str, build: Any) -> str:
     return _SQL[key]
 
 
+def rollup_changes(
+    *, old_status: str | None, new_status: str
+) -> tuple[list[int], list[int]] | None:
+    """What a submission adds to the counters (submitted, normal, attention, abnormal):
+    the values of a new row and the changes to an existing one; None when nothing changes
+    (a resubmission with the same status). Shared with the ingest service's statement."""
+    if new_status not in STATUSES or (old_status is not None and old_status not in STATUSES):
+        raise ValueError(f"unknown check-in status {old_status!r} → {new_status!r}")
+    if old_status == new_status:
+        return None
+    deltas: dict[str, int] = {status.value: 0 for status in STATUSES}
+    deltas[new_status] += 1
+    submitted = 1
+    if old_status is not None:
+        deltas[old_status] -= 1
+        submitted = 0
+    inserted = [submitted, *(max(deltas[s], 0) for s in STATUSES)]
+    changes = [submitted, *(deltas[s] for s in STATUSES)]
+    return inserted, changes
+
+
 def rollup_record(
     *, enterprise_id: int, day: dt.date, old_status: str | None, new_status: str
 ) -> None:
@@ -104,18 +130,10 @@ def rollup_record(
     (the periodic job creates every enterprise's row after midnight), else one
     INSERT … ON CONFLICT DO UPDATE.
     """
-    if new_status not in STATUSES or (old_status is not None and old_status not in STATUSES):
-        raise ValueError(f"unknown check-in status {old_status!r} → {new_status!r}")
-    if old_status == new_status:
+    counted = rollup_changes(old_status=old_status, new_status=new_status)
+    if counted is None:
         return  # a resubmission that changed no count
-    deltas: dict[str, int] = {status.value: 0 for status in STATUSES}
-    deltas[new_status] += 1
-    submitted = 1
-    if old_status is not None:
-        deltas[old_status] -= 1
-        submitted = 0
-    inserted = [submitted, *(max(deltas[s], 0) for s in STATUSES)]
-    changes = [submitted, *(deltas[s] for s in STATUSES)]
+    inserted, changes = counted
     increments: list[Any] = [value for change in changes for value in (change, change)]
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -134,6 +152,50 @@ def rollup_record(
             now,
         ]
         cursor.execute(_sql("upsert", _upsert_sql), params)
+
+
+@transaction.atomic
+def rollup_fold(*, keys: Iterable[tuple[int, dt.date]] | None = None) -> int:
+    """Add the pending deltas (of the given (enterprise, day) rows, else all) to their
+    rows; returns how many deltas were folded. Each row is locked while its deltas are
+    read, added and deleted, so two folds never count a delta twice; deltas added
+    meanwhile wait for the next fold."""
+    if keys is None:
+        keys = set(RollupDelta.objects.values_list("enterprise_id", "day").distinct())
+    folded = 0
+    for enterprise_id, day in sorted(set(keys)):
+        # No ordering (the model's would join the organisation, and FOR UPDATE would then
+        # lock the enterprise's row too: every check-in's foreign-key check waits on it).
+        rows = list(
+            DailyRollup.objects.select_for_update(of=("self",))
+            .filter(enterprise_id=enterprise_id, day=day)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        row = rows[0] if rows else None
+        deltas = list(
+            RollupDelta.objects.filter(enterprise_id=enterprise_id, day=day).values_list(
+                "pk", *_COUNTERS
+            )
+        )
+        if not deltas:
+            continue
+        if row is None:
+            # The row went away (deltas are only written beside an existing row): count
+            # it again from the check-ins, which these deltas are already part of.
+            rollup_rebuild(day=day, enterprise_ids=[enterprise_id])
+        else:
+            sums = [sum(d[i] for d in deltas) for i in range(1, len(_COUNTERS) + 1)]
+            DailyRollup.objects.filter(pk=row).update(
+                **{
+                    column: Greatest(F(column) + total, 0)
+                    for column, total in zip(_COUNTERS, sums, strict=True)
+                },
+                updated_at=timezone.now(),
+            )
+        RollupDelta.objects.filter(pk__in=[d[0] for d in deltas]).delete()
+        folded += len(deltas)
+    return folded
 
 
 def _open_on(day_ref: OuterRef | dt.date) -> Q:
@@ -191,6 +253,11 @@ def rollup_rebuild(
 
     def only(qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.filter(enterprise_id__in=pks) if scoped else qs
+
+    # The rows are counted again from the check-ins: pending deltas are part of them.
+    # (As for increments, a check-in committed while this runs may be counted twice or
+    # not at all; the nightly rebuild of the day settles it.)
+    only(RollupDelta.objects.filter(day=day)).delete()
 
     counts: dict[int, dict[str, int]] = {}
     for row in (

@@ -117,6 +117,13 @@ class FormSpec:
     def temperature_question(self) -> Question | None:
         return next((q for q in self.form.questions if q.kind == "temperature"), None)
 
+    def temperature_of(self, answers: dict[str, Any]) -> Decimal | None:
+        """The temperature among clean answers (°C), if the form asks for one."""
+        question = self.temperature_question
+        if question is None or question.key not in answers:
+            return None
+        return Decimal(answers[question.key])
+
     def next_steps(self, status: str) -> list[str]:
         label = self.form.next_steps.get(status)  # type: ignore[call-overload]
         return [text_for(label)] if label else []
@@ -222,6 +229,15 @@ def checkin_form_for(*, employee: Employee, on: dt.date) -> FormSpec:
         _FORMS.clear()
     _FORMS[key] = (now + FORM_CACHE_SECONDS, spec)
     return spec
+
+
+def checkin_form_cached(*, enterprise_id: int, on: dt.date) -> FormSpec | None:
+    """The composed form when this process holds a fresh copy, else None; never queries
+    (the ingest service asks here first and composes in a thread on a miss)."""
+    cached = _FORMS.get((enterprise_id, on))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    return None
 
 
 def _checkin_form_compose(*, employee: Employee, on: dt.date) -> FormSpec:
@@ -841,7 +857,8 @@ def checkin_throttled(*, employee_id: int, now: dt.datetime | None = None) -> bo
     return count > RATE_LIMIT
 
 
-def _check_day(*, spec: FormSpec, day: dt.date, now: dt.datetime, via: str) -> None:
+def checkin_day_check(*, spec: FormSpec, day: dt.date, now: dt.datetime, via: str) -> None:
+    """Refuse a future day, and for the employee's own submission a day that has closed."""
     today = timezone.localdate(now)
     if day > today:
         message = _("%(day)s has not begun yet: a check-in cannot be for a future day.")
@@ -896,7 +913,7 @@ def checkin_submit(
             _("%(name)s has left the company.") % {"name": employee.name}, code="left"
         )
     spec = checkin_form_for(employee=employee, on=day)
-    _check_day(spec=spec, day=day, now=now, via=via)
+    checkin_day_check(spec=spec, day=day, now=now, via=via)
     with transaction.atomic():
         # One statement locks the employee (a double tap, a retried request wait here)
         # and reads their consents; a refusal below rolls back and writes nothing.
@@ -912,12 +929,7 @@ def checkin_submit(
             answers = {q.key: answers[q.key] for q in spec.asked(consents) if q.key in answers}
         cleaned = checkin_clean(spec=spec, answers=answers, consents=consents)
         status, reasons = checkin_evaluate(spec=spec, answers=cleaned)
-        temperature_q = spec.temperature_question
-        temperature = (
-            Decimal(cleaned[temperature_q.key])
-            if temperature_q is not None and temperature_q.key in cleaned
-            else None
-        )
+        temperature = spec.temperature_of(cleaned)
         digest = answers_digest(cleaned)
         checkin = CheckIn.objects.filter(employee=employee, day=day).first()
         created = checkin is None

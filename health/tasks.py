@@ -4,6 +4,7 @@ Periodic jobs (registered at import; `health.apps` imports this module):
 - `health.daily_reminder`: the automatic reminder at each enterprise's set time, once a day.
 - `health.rollup_roster`: every quarter of an hour, today's roster and observation counts in
   the rollups (and a row for every enterprise, from the first tick after midnight).
+- `health.rollup_fold`: every tick, the rollup deltas the ingest service left behind.
 - `health.rollup_nightly`: after 01:00, yesterday's rollups rebuilt from the check-ins once.
 """
 
@@ -18,7 +19,7 @@ from django_tasks import task
 from health import rules_observation  # noqa: F401
 from health.models import DailyRollup
 from health.reminders import daily_reminders_due, remind_send
-from health.rollups import rollup_rebuild, rollup_roster_refresh
+from health.rollups import rollup_fold, rollup_rebuild, rollup_roster_refresh
 from lib.periodic import periodic
 from orgs.models import Organization, OrganizationKind
 
@@ -60,6 +61,13 @@ def rollup_roster() -> int:
     if now.minute % ROSTER_EVERY_MINUTES and rows >= enterprises:
         return 0
     return rollup_roster_refresh(day=now.date())
+
+
+@periodic("health.rollup_fold")
+def rollup_fold_pending() -> int:
+    """Fold the rollup deltas the ingest service left behind (it folds its own within a
+    fraction of a second; this catches those of a worker that stopped before it could)."""
+    return rollup_fold()
 
 
 @periodic("health.rollup_nightly")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -51,28 +52,42 @@ def _error(
     )
 
 
-@api.exception_handler(DjangoValidationError)
-def on_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+def validation_error(exc: DjangoValidationError) -> tuple[int, dict[str, Any]]:
+    """Status and error body for a service's ValidationError (shared with the check-in
+    ingest service, health/ingest/app.py)."""
     if hasattr(exc, "error_dict"):
         fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
         message = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
-        return _error(request, 422, "invalid", message, fields)
+        return 422, {"error": {"code": "invalid", "message": message, "fields": fields}}
     # A ValidationError built from a list has no `code` of its own.
     code = getattr(exc, "code", None) or "invalid"
     # An optimistic-locking failure is a conflict with a newer write, not bad input.
     status = 409 if code == "stale" else 422
-    return _error(request, status, code, " ".join(str(m) for m in exc.messages))
+    message = " ".join(str(m) for m in exc.messages)
+    return status, {"error": {"code": code, "message": message, "fields": {}}}
 
 
-@api.exception_handler(SchemaValidationError)
-def on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
+def schema_error(errors: Iterable[Any]) -> dict[str, Any]:
+    """The error body for a request that does not match its schema (pydantic's errors)."""
     fields: dict[str, list[str]] = {}
-    for error in exc.errors:
+    for error in errors:
         loc = [
             str(p) for p in error.get("loc", []) if p not in {"body", "payload", "query", "path"}
         ]
         fields.setdefault(".".join(loc) or "body", []).append(str(error.get("msg", "invalid")))
-    return _error(request, 422, "invalid", _("The request does not match the schema."), fields)
+    message = _("The request does not match the schema.")
+    return {"error": {"code": "invalid", "message": message, "fields": fields}}
+
+
+@api.exception_handler(DjangoValidationError)
+def on_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    status, body = validation_error(exc)
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(SchemaValidationError)
+def on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
+    return api.create_response(request, schema_error(exc.errors), status=422)
 
 
 @api.exception_handler(Http404)

@@ -14,17 +14,25 @@ from accounts.services import api_key_create
 from conftest import Cast
 from health.models import CheckIn, CheckInRevision, DailyRollup
 from health.tests.checkin_helpers import _fresh_cache, employee_of, good_answers  # noqa: F401
+from health.tests.ingest_client import TRANSPORTS, ApiClient
 from workforce.tests.roster import add_employee
 
 
-def key_client(cast: Cast, *, can_write: bool = True, enterprise: Any = None) -> Client:
+def key_client(
+    cast: Cast, *, can_write: bool = True, enterprise: Any = None, service: Any = None
+) -> Any:
+    """A client with a new API key; with `service` (the ingest app's test client) the
+    check-in path goes there and every other path to Django."""
     _key, secret = api_key_create(
         actor=cast.enterprise_admin if enterprise is None else cast.other_admin,
         organization=enterprise or cast.enterprise,
         name="HR",
         can_write=can_write,
     )
-    return Client(headers={"authorization": f"Bearer {secret}"})
+    headers = {"authorization": f"Bearer {secret}"}
+    if service is not None:
+        return ApiClient(service, headers)
+    return Client(headers=headers)
 
 
 def post(client: Client, path: str, body: Any, **headers: str) -> Any:
@@ -34,11 +42,26 @@ def post(client: Client, path: str, body: Any, **headers: str) -> Any:
 
 
 @pytest.fixture
-def client(cast: Cast) -> Client:
+def client(cast: Cast) -> Any:
     return key_client(cast)
 
 
-def test_it_records_one_check_in_through_the_api(cast: Cast, client: Client) -> None:
+@pytest.fixture(params=TRANSPORTS)
+def service(request: pytest.FixtureRequest) -> Any:
+    """None for the Django endpoint, else the ingest service's test client: the tests
+    that take it run once against each implementation of the check-in path."""
+    if request.param == "django":
+        return None
+    return request.getfixturevalue("ingest_service")
+
+
+@pytest.fixture
+def checkin_client(cast: Cast, service: Any) -> Any:
+    return key_client(cast, service=service)
+
+
+def test_it_records_one_check_in_through_the_api(cast: Cast, checkin_client: Any) -> None:
+    client = checkin_client
     employee = employee_of(cast)
     response = post(
         client,
@@ -65,7 +88,8 @@ def test_it_records_one_check_in_through_the_api(cast: Cast, client: Client) -> 
     assert (rollup.submitted, rollup.normal, rollup.abnormal) == (1, 1, 0)
 
 
-def test_it_answers_404_for_another_enterprises_employee(cast: Cast, client: Client) -> None:
+def test_it_answers_404_for_another_enterprises_employee(cast: Cast, checkin_client: Any) -> None:
+    client = checkin_client
     other = add_employee(cast.other_admin, cast.other_enterprise, 300)
     response = post(client, "/health/checkins", {"employee": other.pk, "answers": good_answers()})
     assert response.status_code == 404
@@ -77,7 +101,8 @@ def test_it_answers_404_for_another_enterprises_employee(cast: Cast, client: Cli
     assert not CheckIn.objects.exists()
 
 
-def test_it_explains_bad_answers(cast: Cast, client: Client) -> None:
+def test_it_explains_bad_answers(cast: Cast, checkin_client: Any) -> None:
+    client = checkin_client
     employee = employee_of(cast)
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     response = post(
@@ -102,7 +127,8 @@ def test_it_explains_bad_answers(cast: Cast, client: Client) -> None:
     assert not CheckIn.objects.exists()
 
 
-def test_it_replays_a_retry_with_the_same_idempotency_key(cast: Cast, client: Client) -> None:
+def test_it_replays_a_retry_with_the_same_idempotency_key(cast: Cast, checkin_client: Any) -> None:
+    client = checkin_client
     employee = employee_of(cast)
     body = {"employee": employee.pk, "answers": good_answers()}
     first = post(client, "/health/checkins", body, **{"Idempotency-Key": "hr-2026-1"})
@@ -204,9 +230,9 @@ def test_it_lists_the_form_for_hr_systems(cast: Cast, client: Client) -> None:
     assert "green" in [c["code"] for c in questions["health_code"]["choices"]]
 
 
-def test_it_refuses_writes_with_a_read_only_key(cast: Cast) -> None:
+def test_it_refuses_writes_with_a_read_only_key(cast: Cast, service: Any) -> None:
     employee = employee_of(cast)
-    reader = key_client(cast, can_write=False)
+    reader = key_client(cast, can_write=False, service=service)
     response = post(
         reader, "/health/checkins", {"employee": employee.pk, "answers": good_answers()}
     )
@@ -215,9 +241,13 @@ def test_it_refuses_writes_with_a_read_only_key(cast: Cast) -> None:
     assert not CheckIn.objects.exists()
 
 
-def test_it_keeps_the_summary_to_the_keys_enterprise(cast: Cast) -> None:
+def test_it_keeps_the_summary_to_the_keys_enterprise(cast: Cast, service: Any) -> None:
     employee = employee_of(cast)
-    post(key_client(cast), "/health/checkins", {"employee": employee.pk, "answers": good_answers()})
+    post(
+        key_client(cast, service=service),
+        "/health/checkins",
+        {"employee": employee.pk, "answers": good_answers()},
+    )
     other = key_client(cast, enterprise=cast.other_enterprise)
     assert other.get("/api/v1/health/summary").json()["submitted"] == 0
     session = cast.client(cast.association_officer)

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from conftest import Cast
-from health.models import CheckIn, DailyRollup, Observation
+from health.models import CheckIn, DailyRollup, Observation, RollupDelta
 from health.rollups import (
+    rollup_fold,
     rollup_observations,
     rollup_rebuild,
     rollup_record,
@@ -198,3 +199,83 @@ def test_it_rebuilds_yesterday_once_after_one_in_the_morning(cast: Cast, staff: 
     assert counts(cast.enterprise.pk, yesterday)["submitted"] == 1
     with mock.patch("django.utils.timezone.now", return_value=_at(today, 1, 3)):
         assert rollup_nightly() == 0
+
+
+def delta(enterprise_id: int, day: dt.date, **changes: int) -> RollupDelta:
+    return RollupDelta.objects.create(enterprise_id=enterprise_id, day=day, **changes)
+
+
+def test_it_folds_the_deltas_into_their_row(cast: Cast, staff: Any) -> None:
+    today = timezone.localdate()
+    check_in(staff[0], today, "normal")
+    # Two check-ins the ingest service could not add at once: a new abnormal one, and a
+    # resubmission that moved from normal to attention.
+    delta(cast.enterprise.pk, today, submitted=1, abnormal=1)
+    delta(cast.enterprise.pk, today, normal=-1, attention=1)
+    other = delta(cast.other_enterprise.pk, today, submitted=1, normal=1)
+    assert rollup_fold(keys=[(cast.enterprise.pk, today)]) == 2
+    after = counts(cast.enterprise.pk, today)
+    assert (after["submitted"], after["normal"], after["attention"], after["abnormal"]) == (
+        2, 0, 1, 1,
+    )  # fmt: skip
+    assert list(RollupDelta.objects.all()) == [other]  # only the keys asked for
+    assert rollup_fold(keys=[(cast.enterprise.pk, today)]) == 0
+
+
+def test_it_folds_every_pending_delta_and_never_below_zero(cast: Cast, staff: Any) -> None:
+    today = timezone.localdate()
+    rollup_rebuild(day=today)
+    delta(cast.enterprise.pk, today, submitted=-3, normal=-3)
+    delta(cast.other_enterprise.pk, today, submitted=1, normal=1)
+    assert rollup_fold() == 2
+    assert counts(cast.enterprise.pk, today)["submitted"] == 0
+    assert counts(cast.other_enterprise.pk, today)["submitted"] == 1
+    assert not RollupDelta.objects.exists()
+
+
+def test_it_counts_a_missing_row_again_instead_of_folding(cast: Cast, staff: Any) -> None:
+    today = timezone.localdate()
+    check_in(staff[0], today, "abnormal")
+    DailyRollup.objects.filter(enterprise=cast.enterprise, day=today).delete()
+    delta(cast.enterprise.pk, today, submitted=1, abnormal=1)  # already in the check-ins
+    assert rollup_fold() == 1
+    assert (counts(cast.enterprise.pk, today)["submitted"], RollupDelta.objects.count()) == (1, 0)
+
+
+def test_a_rebuild_drops_the_deltas_it_counts_again(cast: Cast, staff: Any) -> None:
+    today = timezone.localdate()
+    check_in(staff[0], today, "normal")
+    delta(cast.enterprise.pk, today, submitted=1, normal=1)
+    yesterday = delta(cast.enterprise.pk, today - dt.timedelta(days=1), submitted=1)
+    rollup_rebuild(day=today, enterprise_ids=[cast.enterprise.pk])
+    assert counts(cast.enterprise.pk, today)["submitted"] == 1
+    assert list(RollupDelta.objects.all()) == [yesterday]
+
+
+def test_the_periodic_job_folds_what_a_stopped_worker_left(cast: Cast, staff: Any) -> None:
+    from health.tasks import rollup_fold_pending
+    from lib.periodic import JOBS
+
+    today = timezone.localdate()
+    rollup_rebuild(day=today)
+    delta(cast.enterprise.pk, today, submitted=1, normal=1)
+    assert "health.rollup_fold" in JOBS
+    assert rollup_fold_pending() == 1
+    assert counts(cast.enterprise.pk, today)["normal"] == 1
+
+
+def test_the_fold_locks_only_the_rollup_row(cast: Cast, staff: Any) -> None:
+    """FOR UPDATE on a query that joins (the model's ordering goes through the enterprise)
+    would lock the enterprise's row too, and every check-in's foreign-key check waits."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    today = timezone.localdate()
+    rollup_rebuild(day=today)
+    delta(cast.enterprise.pk, today, submitted=1, normal=1)
+    with CaptureQueriesContext(connection) as queries:
+        rollup_fold()
+    locking = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    if connection.features.has_select_for_update:
+        assert locking
+    assert all("JOIN" not in sql or " OF " in sql for sql in locking)
