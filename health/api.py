@@ -1,7 +1,9 @@
 """Check-ins over the JSON API, for enterprises' HR systems (enterprise API keys).
 
 - `POST /health/checkins`: one check-in. The employee is named by their id on the roster
-  (`GET /employees`); someone else's employee answers 404. Answers are keyed by question
+  (`GET /employees`); someone else's employee answers 404. An employee whose check-in
+  was written RATE_LIMIT times in the last minute answers 429 (identical resends write
+  nothing and do not count). Answers are keyed by question
   key with choice codes, as `GET /health/form` lists them; the same validation as the
   phone applies (422 with `fields` keyed by question).
 - `POST /health/checkins/batch`: up to 500 check-ins, all or nothing: when any item has a
@@ -26,11 +28,18 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Body, Field, Query, Schema, Status
+from ninja.errors import HttpError
 
 from health import selectors
 from health.models import Via
 from health.rules import text_for
-from health.services import CheckInResult, checkin_form_for, checkin_submit
+from health.services import (
+    CheckInResult,
+    checkin_form_for,
+    checkin_rate_message,
+    checkin_submit,
+    checkin_writes_exceeded,
+)
 from lib.access import Audience
 from lib.api import ScopedRouter, api_access, grant_of
 from workforce import selectors as workforce_selectors
@@ -141,8 +150,12 @@ def checkin_add(request: HttpRequest, payload: CheckInIn) -> Status[CheckInOut]:
     """Record one employee's check-in (a resubmission for the same day replaces it)."""
     grant = grant_of(request)
     employee = _employee(request, payload.employee)
+    now = timezone.now()
+    day = payload.day or timezone.localdate(now)
+    if checkin_writes_exceeded(employee_id=employee.pk, day=day, now=now):
+        raise HttpError(429, checkin_rate_message())
     result = checkin_submit(
-        employee=employee, answers=payload.answers, via=Via.API, actor=grant.user, day=payload.day
+        employee=employee, answers=payload.answers, via=Via.API, actor=grant.user, day=day, now=now
     )
     return Status(201 if result.created else 200, CheckInOut.of(result))
 

@@ -843,6 +843,25 @@ class CheckInResult:
     next_steps: list[str]
 
 
+def checkin_writes_exceeded(*, employee_id: int, day: dt.date, now: dt.datetime) -> bool:
+    """Whether the employee's check-in for the day was written RATE_LIMIT times in the last
+    RATE_WINDOW_SECONDS: the API's limit (an HR system resending one person in a loop). It
+    counts revisions, so it holds across web processes and the ingest service, which asks
+    the same of its READ statement."""
+    since = now - dt.timedelta(seconds=RATE_WINDOW_SECONDS)
+    written = CheckInRevision.objects.filter(
+        checkin__employee_id=employee_id, checkin__day=day, submitted_at__gt=since
+    ).count()
+    return written >= RATE_LIMIT
+
+
+def checkin_rate_message() -> str:
+    return _(
+        "This employee's check-in was sent %(count)d times within a minute. Wait a minute "
+        "and send it once."
+    ) % {"count": RATE_LIMIT}
+
+
 def checkin_throttled(*, employee_id: int, now: dt.datetime | None = None) -> bool:
     """Count a submission attempt; True when the employee went over RATE_LIMIT a minute
     (fixed window in the default cache; with several web processes use a shared cache)."""

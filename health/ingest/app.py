@@ -73,6 +73,8 @@ from health.ingest import statements as sql
 from health.models import CheckIn, Status, Via
 from health.rollups import rollup_changes
 from health.services import (
+    RATE_LIMIT,
+    RATE_WINDOW_SECONDS,
     FormSpec,
     _region_codes,
     answers_digest,
@@ -82,6 +84,7 @@ from health.services import (
     checkin_evaluate,
     checkin_form_cached,
     checkin_form_for,
+    checkin_rate_message,
     reason_texts,
 )
 from lib.idempotency import KEEP_FOR, REPLAYED_HEADER
@@ -216,12 +219,13 @@ class Read:
     form_version: str
     via: str
     quick: bool
+    recent: int  # revisions of the day's check-in written in the last RATE_WINDOW_SECONDS
 
     @classmethod
     def of(cls, row: tuple[Any, ...]) -> Read:
         (key, kind, can_write, enterprise, touch) = row[:5]
         (employee, employee_status, employee_name, travel) = row[5:9]
-        (checkin, revision, status, reasons, answers, digest, form_version, via, quick) = row[9:]
+        (checkin, revision, status, reasons, answers, digest, form_version, via, quick) = row[9:18]
         return cls(
             key=key,
             kind=kind,
@@ -241,6 +245,7 @@ class Read:
             form_version=form_version or "",
             via=via or "",
             quick=bool(quick),
+            recent=int(row[18] or 0),
         )
 
 
@@ -568,7 +573,13 @@ class Ingest:
     ) -> Outcome:
         """The slow path: read what the answer depends on, then write."""
         day = payload.day or timezone.localdate(now)
-        params = {"hash": key_hash, "emp": payload.employee, "day": day, "now": now}
+        params = {
+            "hash": key_hash,
+            "emp": payload.employee,
+            "day": day,
+            "now": now,
+            "window": RATE_WINDOW_SECONDS,
+        }
         for attempt in range(ATTEMPTS):
             if attempt == 0:
                 outcome = await self._once(conn, payload, key_hash, params, day, now)
@@ -606,6 +617,8 @@ class Ingest:
             self.keys[key_hash] = read.enterprise
             if read.employee is None:
                 refusal = _error(404, _("Not found."))
+        if refusal is None and read.recent >= RATE_LIMIT:
+            refusal = _error(429, checkin_rate_message(), "throttled")
         if refusal is None and read.employee_status == EmploymentStatus.LEFT:
             message = _("%(name)s has left the company.") % {"name": read.employee_name}
             refusal = _invalid(ValidationError(message, code="left"))

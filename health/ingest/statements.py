@@ -84,7 +84,9 @@ READ = (
     "k.last_used_at IS NULL OR k.last_used_at < %(now)s - interval '60 seconds', "
     f"e.id, e.status, e.name, e.id IS NOT NULL AND {_consent(TRAVEL)}, "
     "ci.id, ci.revision, ci.status, ci.reasons, ci.answers, ci.answers_digest, "
-    "ci.form_version, ci.via, ci.quick "
+    "ci.form_version, ci.via, ci.quick, "
+    f"(SELECT count(*) FROM {_REVISION} v WHERE v.checkin_id = ci.id "
+    "AND v.submitted_at > %(now)s - interval '1 second' * %(window)s) "
     f"FROM {_KEY} k JOIN {_ORG} o ON o.id = k.organization_id "
     f"LEFT JOIN {_EMPLOYEE} e ON e.id = %(emp)s AND e.enterprise_id = k.organization_id "
     f"LEFT JOIN {_CHECKIN} ci ON ci.employee_id = e.id AND ci.day = %(day)s "
@@ -93,12 +95,12 @@ READ = (
 
 # psycopg converts a query's %(name)s placeholders and caches the result only for queries
 # up to 4,096 characters (psycopg._queries.MAX_CACHED_STATEMENT_LENGTH); a longer one is
-# parsed again on every execution, which cost 0.4 ms of CPU a check-in here. WRITE is kept
-# under it (short parameter names; test_ingest checks).
+# parsed again on every execution, which cost 0.4 ms of CPU a check-in here. WRITE_NEW and
+# WRITE_UPDATE are kept under it (short parameter names; test_ingest checks).
 COUNTERS = ("submitted", "normal", "attention", "abnormal")
 
 
-# Parameter names of the changes to the counters (short: see STATEMENT_LIMIT).
+# Parameter names of the changes to the counters (short, for the limit above).
 CHANGE = {"submitted": "ds", "normal": "dn", "attention": "da", "abnormal": "db"}
 INSERTED = {"submitted": "ns", "normal": "nn", "attention": "na", "abnormal": "nb"}
 
@@ -212,7 +214,7 @@ FOLD = (
 # Taken before a second attempt, inside a transaction (health/ingest/app.py).
 LOCK = f"SELECT 1 FROM {_EMPLOYEE} WHERE id = %(emp)s FOR UPDATE"  # noqa: S608
 
-# A key that answered before the body was read (401/403/404, a bad body) is still used.
+# The key's use when no write records it (a refusal, a bad body, an identical resubmission).
 TOUCH = f"UPDATE {_KEY} SET last_used_at = %(now)s WHERE id = %(key)s"  # noqa: S608
 
 # Idempotency-Key (lib/idempotency.py keeps the same table and rules).

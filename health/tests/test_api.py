@@ -252,3 +252,35 @@ def test_it_keeps_the_summary_to_the_keys_enterprise(cast: Cast, service: Any) -
     assert other.get("/api/v1/health/summary").json()["submitted"] == 0
     session = cast.client(cast.association_officer)
     assert session.get("/api/v1/health/summary").status_code == 404
+
+
+def test_it_limits_one_employees_check_ins_a_minute(cast: Cast, checkin_client: Any) -> None:
+    """An HR system resending one person in a loop: RATE_LIMIT writes a minute, then 429;
+    the rows stay one a day and nothing beyond the limit is written."""
+    from health.services import RATE_LIMIT
+
+    employee = employee_of(cast)
+    temperatures = [f"36.{n}" for n in range(RATE_LIMIT)]
+    for temperature in temperatures:
+        response = post(
+            checkin_client,
+            "/health/checkins",
+            {"employee": employee.pk, "answers": good_answers(temperature=temperature)},
+        )
+        assert response.status_code in {200, 201}, response.content
+    refused = post(
+        checkin_client,
+        "/health/checkins",
+        {"employee": employee.pk, "answers": good_answers(temperature="37.0")},
+    )
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "throttled"
+    assert str(RATE_LIMIT) in refused.json()["error"]["message"]
+    assert CheckIn.objects.get().revision == RATE_LIMIT
+    assert CheckInRevision.objects.count() == RATE_LIMIT
+    # Another employee is not held back.
+    other = employee_of(cast, 2)
+    fine = post(
+        checkin_client, "/health/checkins", {"employee": other.pk, "answers": good_answers()}
+    )
+    assert fine.status_code == 201
