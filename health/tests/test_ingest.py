@@ -279,8 +279,10 @@ def test_it_never_makes_two_rows_for_concurrent_submissions(cast: Cast) -> None:
     runner.start()
     runner.join(timeout=60)
     responses = results[0]
-    assert {r.status_code for r in responses} <= {200, 201}
+    # 429 once the employee's check-in was written RATE_LIMIT times this minute.
+    assert {r.status_code for r in responses} <= {200, 201, 429}
     assert sum(r.status_code == 201 for r in responses) == 1
+    responses = [r for r in responses if r.status_code != 429]
     checkin = CheckIn.objects.get()
     revisions = CheckInRevision.objects.filter(checkin=checkin)
     assert checkin.revision == revisions.count() == max(r.json()["revision"] for r in responses)
