@@ -13,9 +13,11 @@ the same alert to the prevention officers, the same error format and language.
 - `app` (health/ingest/app.py): the ASGI application; `gunicorn -c
   deploy/gunicorn-ingest.conf.py` serves it, nginx routes the bearer-key POSTs of that
   path to it (deploy/nginx/tongzhou.conf). Everything else stays with Django.
-- `statements` (health/ingest/statements.py): the SQL — one read, then one statement that
-  locks the employee, checks their consents are as read, upserts the check-in only if its
-  revision is the one read, and adds the revision, the audit event and the rollup.
-  PostgreSQL only (data-modifying CTEs); the embedded SQLite of `make run` is served by the
-  Django endpoint alone.
+- `statements` (health/ingest/statements.py): the SQL — one statement per check-in that
+  checks the key, the employee and their travel consent, locks the employee, inserts the
+  check-in (or updates it only if its revision is the one read) and adds the revision, the
+  audit event and the rollup; a read only when the worker does not know the key yet, for
+  a resubmission, or when the statement found things otherwise than assumed. PostgreSQL
+  only (data-modifying CTEs); the embedded SQLite of `make run` is served by the Django
+  endpoint alone.
 """

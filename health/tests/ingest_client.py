@@ -1,11 +1,12 @@
 """Run the check-in API tests against both implementations of `POST /api/v1/health/checkins`.
 
-`checkin_transport` is a parametrized fixture: "django" is the Django endpoint
-(health/api.py) through Django's test client; "ingest" is the ingest service
-(health/ingest/app.py) through Starlette's test client, on its own connection pool to the
-test database — so it needs PostgreSQL and a transactional test (the rows the test made
-must be committed for another connection to see them). `ApiClient` sends that one path to
-the service under test and every other path to Django, with the same bearer key.
+`TRANSPORTS` parametrizes a fixture (`service` in test_api.py): "django" is the Django
+endpoint (health/api.py) through Django's test client; "ingest" is the ingest service
+(health/ingest/app.py) through Starlette's test client (`ingest_service` in conftest.py),
+on its own connection pool to the test database — so it needs PostgreSQL and a
+transactional test (the rows the test made must be committed for another connection to
+see them). `ApiClient` sends that one path to the service under test and every other path
+to Django, with the same bearer key.
 """
 
 from __future__ import annotations
