@@ -42,6 +42,7 @@ from accounts.models import RoleGrant
 from emergencies.selectors import emergency_current, rule_effective
 from lib.access import Audience, access
 from lib.pages import paginate
+from notices.selectors import member_enterprises
 from orgs.models import (
     Division,
     Membership,
@@ -502,16 +503,9 @@ def overdue_rounds(
 # --- Scopes and rows ----------------------------------------------------------------------
 
 
-def _members_of(association_id: int) -> QuerySet[Any]:
-    return (
-        Membership.objects.filter(
-            association_id=association_id,
-            status=MembershipStatus.ACTIVE,
-            enterprise__kind=OrganizationKind.ENTERPRISE,
-        )
-        .order_by()
-        .values("enterprise_id")
-    )
+def _members_of(association: Organization) -> QuerySet[Any]:
+    """The association's active member enterprises (the notices' audience selector)."""
+    return member_enterprises(publisher=association).order_by().values("pk")
 
 
 def _all_enterprises() -> QuerySet[Any]:
@@ -702,7 +696,7 @@ def compliance(request: GrantRequest) -> HttpResponse:
         context.update(enterprise_glance(viewer=request.grant))
         return render(request, "dashboards/compliance_enterprise.html", context)
     if org.kind == OrganizationKind.ASSOCIATION:
-        context.update(_member_table(request, member_rows(_members_of(org.pk))))
+        context.update(_member_table(request, member_rows(_members_of(org))))
         context["association"] = org
         return render(request, "dashboards/compliance_association.html", context)
     context["overview"] = federation_overview(viewer=request.grant)
@@ -715,6 +709,6 @@ def compliance_association(request: GrantRequest, pk: int) -> HttpResponse:
     """The federation's drill-down: one association's member table."""
     association = association_of_federation(viewer=request.grant, pk=pk)
     context = _base(request)
-    context.update(_member_table(request, member_rows(_members_of(association.pk))))
+    context.update(_member_table(request, member_rows(_members_of(association))))
     context.update(association=association, drill_down=True)
     return render(request, "dashboards/compliance_association.html", context)
