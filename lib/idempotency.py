@@ -26,10 +26,18 @@ KEEP_FOR = timedelta(hours=24)
 REPLAYED_HEADER = "Idempotency-Replayed"
 
 
-def _principal(request: HttpRequest) -> str | None:
-    auth = request.META.get("HTTP_AUTHORIZATION", "")
+def bearer_principal(authorization: str | None) -> str | None:
+    """The owner of a key sent with `Authorization: Bearer …` (also the ingest service's)."""
+    auth = authorization or ""
     if auth.lower().startswith("bearer "):
         return "bearer:" + hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:40]
+    return None
+
+
+def _principal(request: HttpRequest) -> str | None:
+    bearer = bearer_principal(request.META.get("HTTP_AUTHORIZATION"))
+    if bearer is not None:
+        return bearer
     if request.user.is_authenticated:
         grant = getattr(request, "grant", None)
         return f"session:{request.user.pk}:{grant.pk if grant else 0}"

@@ -57,6 +57,7 @@ from django.utils.translation.trans_real import (
     get_supported_language_variant,
     parse_accept_lang_header,
 )
+from ninja.errors import HttpError
 from psycopg import AsyncConnection
 from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
@@ -67,6 +68,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from accounts.models import Role, RoleGrant
 from accounts.services import API_KEY_PREFIX, api_key_hash
 from health.api import CheckInIn
 from health.ingest import statements as sql
@@ -87,8 +89,10 @@ from health.services import (
     checkin_rate_message,
     reason_texts,
 )
-from lib.idempotency import KEEP_FOR, REPLAYED_HEADER
-from orgs.models import OrganizationKind
+from lib.access import AccessRule, Audience
+from lib.api import enforce
+from lib.idempotency import KEEP_FOR, REPLAYED_HEADER, bearer_principal
+from orgs.models import Organization
 from tongzhou.api import HTTP_ERROR_CODES, schema_error, validation_error
 from workforce.models import Employee, EmploymentStatus
 
@@ -139,14 +143,6 @@ def _bearer(header: str | None) -> str | None:
     if len(parts) < 2 or parts[0].lower() != "bearer":
         return None
     return " ".join(parts[1:])
-
-
-def _principal(header: str | None) -> str | None:
-    """The Idempotency-Key owner, as lib.idempotency._principal names a bearer."""
-    auth = header or ""
-    if auth.lower().startswith("bearer "):
-        return "bearer:" + hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:40]
-    return None
 
 
 class TooLarge(Exception):
@@ -259,12 +255,19 @@ def _asks_travel(spec: FormSpec, answers: dict[str, Any]) -> bool:
     )
 
 
+# The access rule of health.api.checkin_add, applied by the same `lib.api.enforce`.
+RULE = AccessRule(Audience.ENTERPRISE, write=True)
+
+
 def _refusal(kind: str, can_write: bool) -> Response | None:
-    """ninja's order for `@api_access(Audience.ENTERPRISE, write=True)`."""
-    if kind != OrganizationKind.ENTERPRISE:
-        return _error(404, _("Not found."))
-    if not can_write:
-        return _error(403, _("Your role may not make changes."))
+    """401/403/404 as ninja answers them: the key's principal checked against RULE."""
+    grant = RoleGrant(
+        organization=Organization(kind=kind), role=Role.STAFF if can_write else Role.VIEWER
+    )
+    try:
+        enforce(RULE, grant)
+    except HttpError as exc:
+        return _error(exc.status_code, str(exc))
     return None
 
 
@@ -418,7 +421,7 @@ class Ingest:
             body = await _body(request)
         except TooLarge:
             return _error(413, _("The request body is too large."), "too_large")
-        principal = _principal(authorization) if idempotency_key is not None else None
+        principal = bearer_principal(authorization) if idempotency_key is not None else None
         if principal is None or idempotency_key is None:
             return await self.checkin(authorization, body)
         return await self.idempotent(principal, idempotency_key, authorization, body)
